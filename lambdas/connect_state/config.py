@@ -1,0 +1,28 @@
+"""The functions' configuration: environment variables set by the stack, validated once per container."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AgentEventsConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    agent_table_name: str = Field(min_length=3)
+    quarantine_queue_url: str = Field(min_length=1)
+    state_ttl_days: int = Field(ge=1)
+    max_agent_event_bytes: int = Field(ge=1024)
+
+
+@cache
+def agent_events_config() -> AgentEventsConfig:
+    """Read at the first invocation, not at import, so tests set the environment before they call the handler."""
+    return AgentEventsConfig(
+        agent_table_name=os.environ["AGENT_TABLE_NAME"],
+        quarantine_queue_url=os.environ["QUARANTINE_QUEUE_URL"],
+        state_ttl_days=int(os.environ.get("STATE_TTL_DAYS", "90")),
+        max_agent_event_bytes=int(os.environ.get("MAX_AGENT_EVENT_BYTES", "131072")),
+    )

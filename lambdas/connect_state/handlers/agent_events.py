@@ -1,0 +1,80 @@
+"""Kinesis agent event stream → agent state table. Powertools wiring only; the work is in service.agent_events."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from connect_state.config import agent_events_config
+from connect_state.domain.agent_state import AgentState
+from connect_state.observability import logger, metrics, tracer
+from connect_state.service.agent_events import AgentEventBatch, AgentStateWriter, BatchReport, StreamRecord
+from connect_state.store.agent_state_store import DynamoDBAgentStateStore
+from connect_state.store.quarantine import SqsQuarantine
+
+# Records are parsed by the Parser models inside the service rather than by BatchProcessor(model=...): a record that
+# fails validation must be quarantined with its reason, not reported as a failure that Lambda retries forever.
+processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
+METRIC_NAMES = {
+    "applied": "AgentEventsApplied",
+    "stale": "AgentEventsStaleSkipped",
+    "duplicate": "AgentEventsDuplicate",
+    "quarantined": "AgentEventsQuarantined",
+    "foreign:ContactTraceRecord": "ForeignRecordsSkipped",
+    "foreign:ContactLensSegment": "ForeignRecordsSkipped",
+}
+
+
+@cache
+def _writer() -> AgentStateWriter:
+    config = agent_events_config()
+    store = DynamoDBAgentStateStore(boto3.client("dynamodb"), config.agent_table_name)
+    cache_: dict[str, AgentState] = {}
+    return AgentStateWriter(store, config.state_ttl_days, cache_)
+
+
+@cache
+def _quarantine() -> SqsQuarantine:
+    return SqsQuarantine(boto3.client("sqs"), agent_events_config().quarantine_queue_url)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    batch: AgentEventBatch[KinesisStreamRecord] = AgentEventBatch(
+        _writer(), _quarantine(), agent_events_config().max_agent_event_bytes
+    )
+
+    def classify(record: KinesisStreamRecord) -> str:
+        kinesis = record.kinesis
+        origin = {
+            "eventSourceARN": record.event_source_arn,
+            "eventID": record.event_id,
+            "partitionKey": kinesis.partition_key,
+            "sequenceNumber": kinesis.sequence_number,
+        }
+        return batch.accept(StreamRecord(record, kinesis.data, kinesis.sequence_number, origin))
+
+    with processor(records=event["Records"], handler=classify):
+        processor.process()
+        report = batch.flush()
+        for record, error in report.failed:
+            processor.failure_handler(record, (type(error), error, error.__traceback__))
+    _publish(report)
+    return processor.response()  # type: ignore[return-value]
+
+
+def _publish(report: BatchReport[KinesisStreamRecord]) -> None:
+    for outcome, count in report.counts.items():
+        metrics.add_metric(name=METRIC_NAMES.get(outcome, outcome), unit=MetricUnit.Count, value=count)
+    if report.failed:
+        metrics.add_metric(name="AgentEventsRetried", unit=MetricUnit.Count, value=len(report.failed))
+    if report.lag_seconds:
+        metrics.add_metric(name="AgentEventLagSeconds", unit=MetricUnit.Seconds, value=max(report.lag_seconds))

@@ -1,0 +1,111 @@
+"""What every function shares: runtime, architecture, the code asset, the dependencies layer, logging and tracing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from cdk_nag import NagSuppressions
+from constructs import Construct
+
+from stacks.config import ConfigError, DeploymentConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+LAMBDA_SOURCE = ROOT / "lambdas"
+LAYER_SOURCE = ROOT / "build" / "powertools-layer"
+SERVICE_NAME = "connect-realtime-state"
+METRICS_NAMESPACE = "ConnectRealtimeState"
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+
+
+class LambdaRuntime(Construct):
+    """Builds functions that all run the one `lambdas/` asset with the project's Powertools layer."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        if not (LAYER_SOURCE / "python" / "aws_lambda_powertools").is_dir():
+            raise ConfigError(f"the Lambda layer is not built: run `make setup` (expected {LAYER_SOURCE}/python)")
+        # Powertools, pydantic and the X-Ray SDK built for python3.13/arm64 by `make setup` (uv, no Docker).
+        self.layer = lambda_.LayerVersion(
+            self,
+            "PowertoolsLayer",
+            code=lambda_.Code.from_asset(str(LAYER_SOURCE), exclude=[".installed"]),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="aws-lambda-powertools[parser,tracer] and pydantic, pinned in lambdas/requirements.txt",
+        )
+        self.code = lambda_.Code.from_asset(
+            str(LAMBDA_SOURCE),
+            exclude=["**/__pycache__", "**/*.pyc", "requirements.txt", "**/.mypy_cache"],
+        )
+
+    def function(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler: str,
+        description: str,
+        environment: dict[str, str],
+        timeout: Duration = Duration.seconds(60),
+        memory_size: int = 512,
+        **kwargs: Any,
+    ) -> lambda_.Function:
+        log_group = logs.LogGroup(
+            scope,
+            f"{construct_id}Logs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        function = lambda_.Function(
+            scope,
+            construct_id,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=handler,
+            code=self.code,
+            layers=[self.layer],
+            description=description,
+            timeout=timeout,
+            memory_size=memory_size,
+            tracing=lambda_.Tracing.ACTIVE if self._config.tracing else lambda_.Tracing.DISABLED,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": self._config.log_level,
+                "POWERTOOLS_TRACE_DISABLED": "false" if self._config.tracing else "true",
+                **environment,
+            },
+            **kwargs,
+        )
+        NagSuppressions.add_resource_suppressions(
+            function,
+            [
+                {
+                    "id": "AwsSolutions-IAM4",
+                    "reason": "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs.",
+                    "appliesTo": [
+                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+                    ],
+                },
+                {
+                    "id": "AwsSolutions-L1",
+                    "reason": "python3.13 is the runtime the layer is built and tested for (make setup, make test); "
+                    "moving to a newer runtime is a deliberate upgrade, not a synth-time surprise.",
+                },
+                {
+                    "id": "AwsSolutions-IAM5",
+                    "reason": "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+                    "appliesTo": ["Resource::*"],
+                },
+            ],
+            apply_to_children=True,
+        )
+        return function

@@ -1,0 +1,30 @@
+"""The one stack: small constructs, one per concern."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from stacks.config import DeploymentConfig
+from stacks.constructs.agent_event_consumer import AgentEventConsumer
+from stacks.constructs.lambda_runtime import LambdaRuntime
+from stacks.constructs.state_tables import StateTables
+
+
+class RealtimeStateStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        key = kms.Key.from_key_arn(self, "CustomerKey", config.kms_key_arn) if config.kms_key_arn else None
+        runtime = LambdaRuntime(self, "Runtime", config=config)
+        tables = StateTables(self, "State", encryption_key=key)
+        agents = AgentEventConsumer(
+            self, "AgentEvents", config=config, runtime=runtime, agent_table=tables.agent_table, encryption_key=key
+        )
+
+        CfnOutput(self, "AgentStateTableName", value=tables.agent_table.table_name)
+        CfnOutput(self, "AgentEventStreamArn", value=agents.stream.stream_arn)
+        CfnOutput(self, "AgentEventsQuarantineQueueUrl", value=agents.quarantine_queue.queue_url)
+        CfnOutput(self, "AgentEventsOnFailureQueueUrl", value=agents.on_failure_queue.queue_url)
