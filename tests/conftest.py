@@ -1,0 +1,33 @@
+"""Shared fixtures: a fake AWS environment (no test reaches AWS) and the real Amazon Connect samples."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# Set before any handler module is imported: Powertools reads these when its Logger/Metrics/Tracer are created.
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "eu-west-2",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "POWERTOOLS_SERVICE_NAME": "connect-realtime-state",
+        "POWERTOOLS_METRICS_NAMESPACE": "ConnectRealtimeState",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+    }
+)
+os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto's in-process fake of every AWS API the functions call."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
