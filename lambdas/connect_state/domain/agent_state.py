@@ -167,7 +167,7 @@ def to_item(state: AgentState, ttl_days: int) -> dict[str, Any]:
     """The DynamoDB item (without `updatedAt`, which the store stamps): stored parts plus derived attributes."""
     if state.snapshot is None:
         raise ValueError("an agent item needs at least one event")
-    item: dict[str, Any] = {k: v for k, v in state.snapshot.value.items() if v is not None}
+    item: dict[str, Any] = dict(state.snapshot.value)
     item[ORDER_KEY] = state.snapshot.key
     if state.login is not None:
         item["loggedIn"] = state.login.value
@@ -221,7 +221,7 @@ def _snapshot_attributes(event: AgentEvent) -> dict[str, Any]:
     configuration = snapshot.configuration
     routing_profile = configuration.routing_profile if configuration else None
     next_status = snapshot.next_agent_status
-    return {
+    attributes = {
         "agentArn": event.agent_arn,
         "agentId": event.agent_arn.rsplit("/", 1)[-1],
         "instanceArn": event.instance_arn or _instance_of(event.agent_arn),
@@ -241,6 +241,7 @@ def _snapshot_attributes(event: AgentEvent) -> dict[str, Any]:
         "lastEventType": event.event_type,
         "lastEventTimestamp": timestamps.canonical(event.event_timestamp),
     }
+    return {name: value for name, value in attributes.items() if value is not None}  # absent means unknown
 
 
 def _contact(contact: AgentContact) -> dict[str, Any]:

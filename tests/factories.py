@@ -1,0 +1,109 @@
+"""Agent events built from the schema (SCHEMA-NOTES §1), for cases no public capture exists for: LOGIN, LOGOUT,
+CONNECTED_ONHOLD, MISSED, and generated sequences. Built, not captured: their shape follows the real ae07 capture."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+INSTANCE = "arn:aws:connect:eu-west-2:111122223333:instance/11111111-2222-3333-4444-555555555555"
+STATUS_ARNS = {
+    "Available": f"{INSTANCE}/agent-state/aaaaaaaa-0000-0000-0000-000000000001",
+    "Offline": f"{INSTANCE}/agent-state/aaaaaaaa-0000-0000-0000-000000000002",
+    "Break": f"{INSTANCE}/agent-state/aaaaaaaa-0000-0000-0000-000000000003",
+    "Lunch": f"{INSTANCE}/agent-state/aaaaaaaa-0000-0000-0000-000000000004",
+}
+QUEUE = f"{INSTANCE}/queue/bbbbbbbb-0000-0000-0000-000000000001"
+ROUTING_PROFILE = f"{INSTANCE}/routing-profile/cccccccc-0000-0000-0000-000000000001"
+
+
+def agent_arn(n: int) -> str:
+    return f"{INSTANCE}/agent/{uuid.UUID(int=n)}"
+
+
+def timestamp(second: float) -> str:
+    """Seconds after 2026-11-21T09:00:00Z, with real milliseconds."""
+    whole = int(second)
+    millis = round((second - whole) * 1000)
+    minute, sec = divmod(whole, 60)
+    hour, minute = divmod(minute, 60)
+    return f"2026-11-21T{9 + hour:02d}:{minute:02d}:{sec:02d}.{millis:03d}Z"
+
+
+@dataclass
+class Contact:
+    contact_id: str
+    state: str
+    state_start: str
+    channel: str = "VOICE"
+    initiation_method: str = "INBOUND"
+    connected_to_agent: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "Channel": self.channel,
+            "ConnectedToAgentTimestamp": self.connected_to_agent,
+            "ContactId": self.contact_id,
+            "InitialContactId": None,
+            "InitiationMethod": self.initiation_method,
+            "Queue": {"ARN": QUEUE, "Name": "Sales"},
+            "QueueTimestamp": None,
+            "State": self.state,
+            "StateStartTimestamp": self.state_start,
+        }
+
+
+@dataclass
+class Snapshot:
+    status: str = "Available"
+    status_start: str = "2026-11-21T09:00:00.000Z"
+    contacts: list[Contact] = field(default_factory=list)
+    routing_profile: str = "Sales"
+    status_type: str | None = None  # absent in every real capture
+
+    def to_json(self) -> dict[str, Any]:
+        status: dict[str, Any] = {
+            "ARN": STATUS_ARNS.get(self.status, f"{INSTANCE}/agent-state/custom"),
+            "Name": self.status,
+            "StartTimestamp": self.status_start,
+        }
+        if self.status_type:
+            status["Type"] = self.status_type
+        return {
+            "AgentStatus": status,
+            "Configuration": {
+                "AgentHierarchyGroups": None,
+                "FirstName": "Ada",
+                "LastName": "Lovelace",
+                "RoutingProfile": {
+                    "ARN": ROUTING_PROFILE,
+                    "DefaultOutboundQueue": {"ARN": QUEUE, "Name": "Sales"},
+                    "InboundQueues": [{"ARN": QUEUE, "Name": "Sales"}, {"ARN": f"{INSTANCE}/queue/agent/x", "Name": None}],
+                    "Name": self.routing_profile,
+                },
+                "Username": "ada",
+            },
+            "Contacts": [contact.to_json() for contact in self.contacts],
+        }
+
+
+def agent_event(
+    agent: str,
+    event_type: str,
+    at: str,
+    current: Snapshot,
+    previous: Snapshot | None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "AWSAccountId": "111122223333",
+        "AgentARN": agent,
+        "CurrentAgentSnapshot": current.to_json(),
+        "EventId": event_id or str(uuid.uuid4()),
+        "EventTimestamp": at,
+        "EventType": event_type,
+        "InstanceARN": INSTANCE,
+        "PreviousAgentSnapshot": previous.to_json() if previous else None,
+        "Version": "2017-10-01",
+    }

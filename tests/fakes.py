@@ -1,0 +1,50 @@
+"""In-memory stand-ins for the store interfaces, with the same conditional-write semantics as DynamoDB."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from connect_state.store.agent_state_store import WriteResult
+from connect_state.store.quarantine import QuarantinedRecord
+
+
+class InMemoryAgentStateStore:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self.requests = 0
+
+    def compare_and_set(
+        self,
+        agent_arn: str,
+        expected_versions: Mapping[str, str | None] | None,
+        item: Mapping[str, Any],
+        removable: tuple[str, ...],
+        updated_at: str,
+    ) -> WriteResult:
+        self.requests += 1
+        current = self.items.get(agent_arn)
+        if expected_versions is None:
+            matches = current is None
+        else:
+            matches = current is not None and all(current.get(k) == v for k, v in expected_versions.items())
+        if not matches:
+            return WriteResult(written=False, current=copy.deepcopy(current))
+        stored = {k: v for k, v in (current or {}).items() if k not in removable}
+        stored.update(copy.deepcopy(dict(item)))
+        stored["updatedAt"] = updated_at
+        self.items[agent_arn] = stored
+        return WriteResult(written=True)
+
+
+class InMemoryQuarantine:
+    def __init__(self, fail: bool = False) -> None:
+        self.records: list[QuarantinedRecord] = []
+        self.fail = fail
+
+    def send(self, records: Sequence[QuarantinedRecord]) -> list[int]:
+        if self.fail:
+            return list(range(len(records)))
+        self.records.extend(records)
+        return []
