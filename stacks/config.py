@@ -10,15 +10,20 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 _PARTITION = r"aws(?:-cn|-us-gov|-iso|-iso-b)?"
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d"
-CONNECT_INSTANCE_ARN = re.compile(rf"^arn:{_PARTITION}:connect:(?P<region>{_REGION}):(?P<account>\d{{12}}):instance/(?P<id>[0-9a-f-]{{36}})$")
-KINESIS_STREAM_ARN = re.compile(rf"^arn:{_PARTITION}:kinesis:(?P<region>{_REGION}):(?P<account>\d{{12}}):stream/[A-Za-z0-9_.-]{{1,128}}$")
+CONNECT_INSTANCE_ARN = re.compile(
+    rf"^arn:{_PARTITION}:connect:(?P<region>{_REGION}):(?P<account>\d{{12}}):instance/(?P<id>[0-9a-f-]{{36}})$"
+)
+KINESIS_STREAM_ARN = re.compile(
+    rf"^arn:{_PARTITION}:kinesis:(?P<region>{_REGION}):(?P<account>\d{{12}}):stream/[A-Za-z0-9_.-]{{1,128}}$"
+)
 KMS_KEY_ARN = re.compile(rf"^arn:{_PARTITION}:kms:{_REGION}:\d{{12}}:key/[0-9a-f-]{{36}}$")
 SNS_TOPIC_ARN = re.compile(rf"^arn:{_PARTITION}:sns:{_REGION}:\d{{12}}:[A-Za-z0-9_-]{{1,256}}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EVENT_BUS_NAME = re.compile(r"^[A-Za-z0-9._\-/]{1,256}$")
 
 EXAMPLE_INSTANCE_ARN = "arn:aws:connect:eu-west-2:111122223333:instance/11111111-2222-3333-4444-555555555555"
 
@@ -60,7 +65,9 @@ class AlarmSettings(BaseModel):
     @classmethod
     def _topic(cls, value: str | None) -> str | None:
         if value is not None and not SNS_TOPIC_ARN.match(value):
-            raise ValueError(f"expected an SNS topic ARN such as arn:aws:sns:eu-west-2:111122223333:oncall, got {value!r}")
+            raise ValueError(
+                f"expected an SNS topic ARN such as arn:aws:sns:eu-west-2:111122223333:oncall, got {value!r}"
+            )
         return value
 
 
@@ -78,6 +85,8 @@ class DeploymentConfig(BaseModel):
     agent_stream: AgentStreamSettings = Field(default_factory=AgentStreamSettings, alias="agentStream")
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     max_agent_event_bytes: int = Field(131_072, ge=1024, le=1_048_576, alias="maxAgentEventBytes")
+    # Where `Contact Abandoned` is published: None creates a project bus; "default" or a name uses that bus.
+    event_bus_name: str | None = Field(None, alias="eventBusName")
 
     @field_validator("connect_instance_arns", mode="before")
     @classmethod
@@ -88,18 +97,21 @@ class DeploymentConfig(BaseModel):
         for arn in values:
             if not isinstance(arn, str) or not CONNECT_INSTANCE_ARN.match(arn):
                 raise ValueError(
-                    "expected arn:aws:connect:<region>:<12-digit account>:instance/<instance id (uuid)>, "
-                    f"got {arn!r}"
+                    f"expected arn:aws:connect:<region>:<12-digit account>:instance/<instance id (uuid)>, got {arn!r}"
                 )
+        regions = sorted({CONNECT_INSTANCE_ARN.match(arn).group("region") for arn in values})  # type: ignore[union-attr]
+        if len(regions) > 1:
+            raise ValueError(
+                "all instances must be in one Region (Connect publishes contact events in the instance's Region), "
+                f"got {regions}"
+            )
         return tuple(values)
 
     @field_validator("agent_event_stream_arn")
     @classmethod
     def _stream(cls, value: str | None) -> str | None:
         if value is not None and not KINESIS_STREAM_ARN.match(value):
-            raise ValueError(
-                f"expected arn:aws:kinesis:<region>:<12-digit account>:stream/<name>, got {value!r}"
-            )
+            raise ValueError(f"expected arn:aws:kinesis:<region>:<12-digit account>:stream/<name>, got {value!r}")
         return value
 
     @field_validator("kms_key_arn")
@@ -109,6 +121,13 @@ class DeploymentConfig(BaseModel):
             raise ValueError(f"expected arn:aws:kms:<region>:<12-digit account>:key/<key id (uuid)>, got {value!r}")
         return value
 
+    @field_validator("event_bus_name")
+    @classmethod
+    def _event_bus(cls, value: str | None) -> str | None:
+        if value is not None and not EVENT_BUS_NAME.match(value):
+            raise ValueError(f"expected an event bus name such as default or contact-centre-events, got {value!r}")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -116,15 +135,6 @@ class DeploymentConfig(BaseModel):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError(f"expected one of DEBUG, INFO, WARNING, ERROR, got {value!r}")
         return level
-
-    @model_validator(mode="after")
-    def _one_region(self) -> DeploymentConfig:
-        regions = {CONNECT_INSTANCE_ARN.match(arn).group("region") for arn in self.connect_instance_arns}  # type: ignore[union-attr]
-        if len(regions) > 1:
-            raise ValueError(
-                f"all instances must be in one Region (Connect publishes contact events in the instance's Region), got {sorted(regions)}"
-            )
-        return self
 
     @property
     def region(self) -> str:
@@ -158,6 +168,7 @@ CONTEXT_KEYS = (
     "agentStream",
     "alarms",
     "maxAgentEventBytes",
+    "eventBusName",
 )
 
 

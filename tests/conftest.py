@@ -19,6 +19,9 @@ os.environ.update(
         "POWERTOOLS_METRICS_NAMESPACE": "ConnectRealtimeState",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
+        # jsii prints a banner about Node 20 on every start; the Makefile silences it the same way.
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
     }
 )
 os.environ.pop("AWS_PROFILE", None)

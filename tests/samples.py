@@ -31,7 +31,7 @@ def load(path: Path) -> Any:
 
 def sample(prefix: str) -> Any:
     """`sample("ae03")` → the parsed JSON of the shared file whose name starts with ae03_."""
-    matches = [p for p in SHARED.rglob(f"{prefix}_*.json")]
+    matches = list(SHARED.rglob(f"{prefix}_*.json"))
     if len(matches) != 1:
         raise LookupError(f"expected one shared sample named {prefix}_*, found {matches}")
     return load(matches[0])
@@ -70,5 +70,5 @@ def kinesis_event(*records: dict[str, Any]) -> dict[str, Any]:
 
 
 def sequence(n: int) -> str:
-    """Kinesis-like sequence numbers: 56 digits, increasing."""
+    """Kinesis-like sequence numbers (decimal strings), increasing."""
     return str(49_590_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000 + n)

@@ -20,7 +20,7 @@ QUEUE_RETENTION = Duration.days(14)
 
 def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey | None, **kwargs: object) -> sqs.Queue:
     """SQS queues for bad input and failures: encrypted, TLS only, kept 14 days for an operator to look at."""
-    queue = sqs.Queue(
+    return sqs.Queue(
         scope,
         construct_id,
         encryption=sqs.QueueEncryption.KMS if key else sqs.QueueEncryption.SQS_MANAGED,
@@ -29,7 +29,6 @@ def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey | None, *
         retention_period=QUEUE_RETENTION,
         **kwargs,  # type: ignore[arg-type]
     )
-    return queue
 
 
 class AgentEventConsumer(Construct):

@@ -52,7 +52,7 @@ class LambdaRuntime(Construct):
         handler: str,
         description: str,
         environment: dict[str, str],
-        timeout: Duration = Duration.seconds(60),
+        timeout_seconds: int = 60,
         memory_size: int = 512,
         **kwargs: Any,
     ) -> lambda_.Function:
@@ -71,7 +71,7 @@ class LambdaRuntime(Construct):
             code=self.code,
             layers=[self.layer],
             description=description,
-            timeout=timeout,
+            timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,
             tracing=lambda_.Tracing.ACTIVE if self._config.tracing else lambda_.Tracing.DISABLED,
             log_group=log_group,

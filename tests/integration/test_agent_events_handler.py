@@ -21,7 +21,9 @@ def invoke(event: dict[str, Any], context: FakeLambdaContext) -> dict[str, Any]:
     return agent_events.lambda_handler(event, context)  # type: ignore[no-any-return]
 
 
-def test_every_shared_sample_lands_in_the_table(agent_pipeline: AgentPipeline, lambda_context: FakeLambdaContext) -> None:
+def test_every_shared_sample_lands_in_the_table(
+    agent_pipeline: AgentPipeline, lambda_context: FakeLambdaContext
+) -> None:
     # Given every agent event sample, in one batch as Kinesis would deliver them
     records = [samples.kinesis_record(samples.load(p), samples.sequence(i)) for i, p in enumerate(samples.AGENT_EVENTS)]
     # When the function handles the batch

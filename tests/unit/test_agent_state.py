@@ -101,7 +101,9 @@ def test_activity_is_the_highest_contact_state(states: list[str], activity: str)
         ("Training", "ROUTABLE", "ROUTABLE", "AVAILABLE"),
     ],
 )
-def test_status_type_is_declared_or_inferred(status: str, declared: str | None, status_type: str, activity: str) -> None:
+def test_status_type_is_declared_or_inferred(
+    status: str, declared: str | None, status_type: str, activity: str
+) -> None:
     event = agent_event(agent_arn(1), "STATE_CHANGE", timestamp(1), Snapshot(status, status_type=declared), None)
     item = item_after(event)
     assert (item["statusType"], item["activity"]) == (status_type, activity)

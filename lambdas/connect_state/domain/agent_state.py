@@ -75,9 +75,13 @@ LOGIN_ORDER_KEY = "loginOrderKey"
 ACW_ORDER_KEY = "afterContactWorkOrderKey"
 VERSION_ATTRIBUTES = (ORDER_KEY, LOGIN_ORDER_KEY, ACW_ORDER_KEY)
 # Attributes a newer write may need to remove because the newer event does not carry them.
-OPTIONAL_ATTRIBUTES = tuple(
-    name for name in SNAPSHOT_ATTRIBUTES if name not in ("agentArn", "agentId", "contacts", "lastEventId")
-) + ("loggedIn", "lastAfterContactWork", LOGIN_ORDER_KEY, ACW_ORDER_KEY)
+OPTIONAL_ATTRIBUTES = (
+    *(name for name in SNAPSHOT_ATTRIBUTES if name not in ("agentArn", "agentId", "contacts", "lastEventId")),
+    "loggedIn",
+    "lastAfterContactWork",
+    LOGIN_ORDER_KEY,
+    ACW_ORDER_KEY,
+)
 
 _SEQUENCE_WIDTH = 64  # Kinesis sequence numbers are decimal strings of ~56 digits; zero-pad so they sort as text
 
@@ -292,4 +296,3 @@ def _canonical_or_none(timestamp: str | None) -> str | None:
 def _instance_of(agent_arn: str) -> str | None:
     head, separator, _ = agent_arn.partition("/agent/")
     return head if separator else None
-

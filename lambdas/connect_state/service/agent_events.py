@@ -116,12 +116,11 @@ class AgentEventBatch(Generic[Ref]):
                 continue
             self.report.counts.update(outcome.value for outcome in outcomes)
             self.report.lag_seconds.extend(
-                (now - timestamps.parse(observation.event_timestamp)).total_seconds()
-                for _, observation in entries
+                (now - timestamps.parse(observation.event_timestamp)).total_seconds() for _, observation in entries
             )
         if self._rejected:
             unsent = set(self._quarantine.send([quarantined for _, quarantined in self._rejected]))
-            for index, (record, quarantined) in enumerate(self._rejected):
+            for index, (record, _) in enumerate(self._rejected):
                 if index in unsent:
                     self.report.failed.append((record.ref, RuntimeError("quarantine queue unavailable")))
                 else:

@@ -84,15 +84,14 @@ class DynamoDBAgentStateStore:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-            found = error.response.get("Item")  # type: ignore[typeddict-item]
-            current = {k: _deserializer.deserialize(v) for k, v in found.items()} if found else None
+            # ReturnValuesOnConditionCheckFailure=ALL_OLD: the item that failed the condition, without another read.
+            found: dict[str, Any] = error.response.get("Item", {})  # type: ignore[assignment]
+            current = {k: _deserializer.deserialize(v) for k, v in found.items()} or None
             return WriteResult(written=False, current=current)
         return WriteResult(written=True)
 
 
-def _version_condition(
-    expected: Mapping[str, str | None] | None, names: dict[str, str], values: dict[str, Any]
-) -> str:
+def _version_condition(expected: Mapping[str, str | None] | None, names: dict[str, str], values: dict[str, Any]) -> str:
     if expected is None:
         names["#pk"] = "agentArn"
         return "attribute_not_exists(#pk)"
@@ -105,4 +104,3 @@ def _version_condition(
             values[f":v{index}"] = {"S": version}
             clauses.append(f"#v{index} = :v{index}")
     return " AND ".join(clauses)
-

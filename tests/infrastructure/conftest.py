@@ -1,0 +1,38 @@
+"""Synthesizing the app is slow (jsii), so each configuration is built once and shared by the tests that read it."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+
+from stacks.app_factory import build_app, cdk_json_context
+from stacks.realtime_state_stack import RealtimeStateStack
+
+
+@cache
+def _synth(overrides_json: str) -> tuple[RealtimeStateStack, Template]:
+    overrides = json.loads(overrides_json)
+    # Path metadata lets tests find a resource by its construct path, as `cdk synth` writes it.
+    context = {**cdk_json_context(), "aws:cdk:enable-path-metadata": True, **overrides}
+    app = cdk.App(context=context)
+    stack = build_app(app)
+    return stack, Template.from_stack(stack)
+
+
+def synth(**overrides: Any) -> tuple[RealtimeStateStack, Template]:
+    """The stack and its template, for cdk.json's context with `overrides` (context keys) applied."""
+    return _synth(json.dumps(overrides, sort_keys=True))
+
+
+def resources(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = template.find_resources(resource_type)
+    return found
+
+
+def only(template: Template, resource_type: str) -> dict[str, Any]:
+    (resource,) = resources(template, resource_type).values()
+    return resource["Properties"]  # type: ignore[no-any-return]

@@ -1,0 +1,76 @@
+"""The CDK entry point, the Lambda layer and the sample invocation events that `sam local invoke` uses."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import subprocess
+import sys
+from importlib.metadata import PathDistribution
+from pathlib import Path
+
+import pytest
+
+from connect_state.domain.records import decode_agent_record
+from connect_state.models.agent_event import AgentEvent
+from stacks.constructs.lambda_runtime import LAYER_SOURCE
+from tests.infrastructure.conftest import resources, synth
+
+pytestmark = pytest.mark.xdist_group("cdk")
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+
+
+def run_app(context: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": "/tmp/connect-state-test-out"}
+    return subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_bad_instance_arn_fails_synth_with_one_line() -> None:
+    result = run_app({"connectInstanceArn": "arn:aws:connect:eu-west-2:111122223333:instance/not-a-uuid"})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        'error: cdk.json context "connectInstanceArn": expected arn:aws:connect:<region>:<12-digit account>:'
+        "instance/<instance id (uuid)>, got 'arn:aws:connect:eu-west-2:111122223333:instance/not-a-uuid'"
+    ]
+
+
+def test_every_function_handler_resolves_to_code_in_the_asset() -> None:
+    _, template = synth()
+    handlers = [f["Properties"]["Handler"] for f in resources(template, "AWS::Lambda::Function").values()]
+    assert handlers
+    for handler in handlers:
+        module, _, name = handler.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name)), handler
+
+
+def test_every_function_has_a_sample_invocation_event() -> None:
+    _, template = synth()
+    modules = {f["Properties"]["Handler"].split(".")[-2] for f in resources(template, "AWS::Lambda::Function").values()}
+    assert {path.stem for path in EVENTS.glob("*.json")} == modules
+
+
+def test_agent_events_sample_is_a_kinesis_batch_of_valid_agent_events() -> None:
+    event = json.loads((EVENTS / "agent_events.json").read_text())
+    assert {r["eventSource"] for r in event["Records"]} == {"aws:kinesis"}
+    decoded = [decode_agent_record(r["kinesis"]["data"], 131_072) for r in event["Records"]]
+    assert all(isinstance(d, AgentEvent) for d in decoded)
+
+
+def test_layer_holds_exactly_the_pinned_runtime_dependencies() -> None:
+    # Given the pins in lambdas/requirements.txt, Then the layer built by `make setup` has those versions, for arm64
+    pins = dict(
+        re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+)", line).groups()  # type: ignore[union-attr]
+        for line in (ROOT / "lambdas" / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    built = {
+        dist.metadata["Name"].lower().replace("_", "-"): dist.version
+        for dist in (PathDistribution(p) for p in (LAYER_SOURCE / "python").glob("*.dist-info"))
+    }
+    assert built == {name.lower().replace("_", "-"): version for name, version in pins.items()}
+    assert list((LAYER_SOURCE / "python" / "pydantic_core").glob("*cpython-313-aarch64-linux-gnu.so"))
