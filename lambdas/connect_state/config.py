@@ -26,3 +26,23 @@ def agent_events_config() -> AgentEventsConfig:
         state_ttl_days=int(os.environ.get("STATE_TTL_DAYS", "90")),
         max_agent_event_bytes=int(os.environ.get("MAX_AGENT_EVENT_BYTES", "131072")),
     )
+
+
+class ContactEventsConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    contact_table_name: str = Field(min_length=3)
+    quarantine_queue_url: str = Field(min_length=1)
+    event_bus_name: str = Field(min_length=1)
+    state_ttl_days: int = Field(ge=1)
+
+
+@cache
+def contact_events_config() -> ContactEventsConfig:
+    """Read at the first invocation, not at import, so tests set the environment before they call the handler."""
+    return ContactEventsConfig(
+        contact_table_name=os.environ["CONTACT_TABLE_NAME"],
+        quarantine_queue_url=os.environ["QUARANTINE_QUEUE_URL"],
+        event_bus_name=os.environ["EVENT_BUS_NAME"],
+        state_ttl_days=int(os.environ.get("STATE_TTL_DAYS", "90")),
+    )
