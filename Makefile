@@ -95,7 +95,7 @@ test: lint typecheck synth ## every check; what CI runs
 	$(MAKE) --no-print-directory sam-validate
 
 bench: setup ## throughput and DynamoDB requests per event (figures printed, not asserted)
-	$(BIN)/python -m tests.bench.run
+	PYTHONPATH=lambdas:. $(BIN)/python -m tests.bench.run
 
 clean: ## remove everything make created
 	rm -rf $(VENV) node_modules build cdk.out .pytest_cache .mypy_cache .ruff_cache

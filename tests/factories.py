@@ -24,8 +24,7 @@ def agent_arn(n: int) -> str:
 
 def timestamp(second: float) -> str:
     """Seconds after 2026-11-21T09:00:00Z, with real milliseconds."""
-    whole = int(second)
-    millis = round((second - whole) * 1000)
+    whole, millis = divmod(round(second * 1000), 1000)
     minute, sec = divmod(whole, 60)
     hour, minute = divmod(minute, 60)
     return f"2026-11-21T{9 + hour:02d}:{minute:02d}:{sec:02d}.{millis:03d}Z"
@@ -79,7 +78,10 @@ class Snapshot:
                 "RoutingProfile": {
                     "ARN": ROUTING_PROFILE,
                     "DefaultOutboundQueue": {"ARN": QUEUE, "Name": "Sales"},
-                    "InboundQueues": [{"ARN": QUEUE, "Name": "Sales"}, {"ARN": f"{INSTANCE}/queue/agent/x", "Name": None}],
+                    "InboundQueues": [
+                        {"ARN": QUEUE, "Name": "Sales"},
+                        {"ARN": f"{INSTANCE}/queue/agent/x", "Name": None},
+                    ],
                     "Name": self.routing_profile,
                 },
                 "Username": "ada",

@@ -1,0 +1,116 @@
+"""`make bench`: figures printed, not asserted. Throughput of decode + validate + normalise on one core against the
+bare base64 + json.loads floor, DynamoDB requests per event through the handler against moto, and import time."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.bench.workload import agent_events
+
+AGENTS = 200
+EVENTS = 10_000
+BATCH = 100
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def best_of(runs: int, work: Callable[[], object]) -> float:
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - start)
+    return min(timings)
+
+
+def throughput(records: list[str]) -> None:
+    from connect_state.domain import agent_state
+    from connect_state.domain.records import decode_agent_record
+    from connect_state.models.agent_event import AgentEvent
+
+    def floor() -> None:
+        for data in records:
+            json.loads(base64.b64decode(data))
+
+    def pipeline() -> None:
+        for index, data in enumerate(records):
+            event = decode_agent_record(data, 131_072)
+            assert isinstance(event, AgentEvent)
+            agent_state.observe(event, str(index))
+
+    floor_seconds = best_of(5, floor)
+    pipeline_seconds = best_of(5, pipeline)
+    print(f"records                          {len(records):>10,}")
+    print(f"base64 + json.loads (floor)      {len(records) / floor_seconds:>10,.0f} records/s")
+    print(f"decode + validate + normalise    {len(records) / pipeline_seconds:>10,.0f} records/s")
+    print(f"ratio to the floor               {pipeline_seconds / floor_seconds:>10.2f}x   (target: within 2x)")
+
+
+def requests_per_event(events: list[dict[str, object]]) -> None:
+    os.environ.update({"AGENT_TABLE_NAME": "agent-state", "STATE_TTL_DAYS": "90", "POWERTOOLS_METRICS_NAMESPACE": "B"})
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-2")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ[name] = "bench"
+    os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    from moto import mock_aws
+
+    from tests.integration.conftest import create_agent_pipeline
+    from tests.lambda_context import FakeLambdaContext
+    from tests.samples import kinesis_event, kinesis_record, sequence
+
+    with mock_aws():
+        pipeline = create_agent_pipeline()
+        os.environ["QUARANTINE_QUEUE_URL"] = pipeline.queue_url
+        from connect_state.handlers import agent_events as handler
+
+        records = [kinesis_record(event, sequence(i)) for i, event in enumerate(events)]
+        distinct_agents_per_batch = 0
+        start = time.perf_counter()
+        for offset in range(0, len(records), BATCH):
+            batch = records[offset : offset + BATCH]
+            distinct_agents_per_batch += len({r["kinesis"]["partitionKey"] for r in batch})
+            response = handler.lambda_handler(kinesis_event(*batch), FakeLambdaContext())
+            assert response == {"batchItemFailures": []}, response
+        elapsed = time.perf_counter() - start
+        requests = handler._writer()._store.requests  # type: ignore[attr-defined]
+        print(f"handler events/s (moto, in-process) {len(records) / elapsed:>7,.0f}")
+        print(f"DynamoDB requests                {requests:>10,}")
+        print(f"distinct agents summed per batch {distinct_agents_per_batch:>10,}")
+        print(f"DynamoDB requests per event      {requests / len(records):>10.3f}")
+        print(
+            f"requests per distinct agent per batch {requests / distinct_agents_per_batch:>5.3f}   (target: <= 1)"
+        )
+        print(f"agents in the table              {len(pipeline.items()):>10,}")
+
+
+def import_time() -> None:
+    code = "import time; t = time.perf_counter(); import connect_state.handlers.agent_events; print(time.perf_counter() - t)"
+    environment = {**os.environ, "PYTHONPATH": f"{ROOT / 'lambdas'}"}
+    runs = [
+        float(subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True).stdout)
+        for _ in range(5)
+    ]
+    print(f"handler module import (cold)     {min(runs) * 1000:>10.0f} ms   (best of 5 fresh interpreters)")
+
+
+def main() -> None:
+    events = list(agent_events(AGENTS, EVENTS))
+    records = [base64.b64encode(json.dumps(e).encode()).decode() for e in events]
+    print(f"workload: {EVENTS:,} agent events over {AGENTS} agents, batches of {BATCH}\n")
+    throughput(records)
+    print()
+    requests_per_event(events)
+    print()
+    import_time()
+
+
+if __name__ == "__main__":
+    main()
