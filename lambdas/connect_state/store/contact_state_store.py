@@ -75,7 +75,7 @@ class DynamoDBContactStateStore:
         removable: tuple[str, ...],
         updated_at: str,
     ) -> WriteResult:
-        names: dict[str, str] = {"#pk": "contactId", "#revision": "revision"}
+        names: dict[str, str] = {}
         values: dict[str, Any] = {}
         assignments = []
         for index, (name, value) in enumerate(item.items()):
@@ -93,10 +93,12 @@ class DynamoDBContactStateStore:
             removals.append(f"#r{index}")
         expression = "SET " + ", ".join(assignments) + (" REMOVE " + ", ".join(removals) if removals else "")
         if expected_revision is None:
+            names["#pk"] = "contactId"
             condition = "attribute_not_exists(#pk)"
         else:
-            condition = "#revision = :expected"
+            names["#revision"] = "revision"
             values[":expected"] = {"S": expected_revision}
+            condition = "#revision = :expected"
         try:
             self._update(
                 Key={"contactId": {"S": contact_id}},

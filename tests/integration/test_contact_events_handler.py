@@ -1,0 +1,277 @@
+"""The contact events function, invoked as Lambda would from the SQS buffer queue, against DynamoDB, SQS and
+EventBridge in moto."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from connect_state.handlers import contact_events
+from tests import samples
+from tests.lambda_context import FakeLambdaContext
+from tests.unit.test_contact_state import FULL, QUEUE, lifecycle
+
+BUFFER_ARN = "arn:aws:sqs:eu-west-2:111122223333:contact-events-buffer"
+
+
+@dataclass
+class ContactPipeline:
+    table_name: str
+    quarantine_url: str
+    published_url: str
+
+    def items(self) -> dict[str, dict[str, Any]]:
+        table = boto3.resource("dynamodb").Table(self.table_name)
+        return {item["contactId"]: item for item in table.scan()["Items"]}
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        return _drain(self.quarantine_url)
+
+    def published(self) -> list[dict[str, Any]]:
+        return _drain(self.published_url)
+
+
+def _drain(queue_url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    bodies: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        bodies.extend(json.loads(m["Body"]) for m in messages)
+        for m in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+    return bodies
+
+
+@pytest.fixture
+def contact_pipeline(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ContactPipeline]:
+    from connect_state import config
+
+    string = "S"
+    dynamodb = boto3.client("dynamodb")
+    # The key schema and indexes of stacks/constructs/state_tables.py
+    dynamodb.create_table(
+        TableName="contact-state",
+        KeySchema=[{"AttributeName": "contactId", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": string}
+            for name in ("contactId", "queueArn", "queuedSince", "agentArn", "connectedToAgentTimestamp")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "byQueue",
+                "KeySchema": [
+                    {"AttributeName": "queueArn", "KeyType": "HASH"},
+                    {"AttributeName": "queuedSince", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "byAgent",
+                "KeySchema": [
+                    {"AttributeName": "agentArn", "KeyType": "HASH"},
+                    {"AttributeName": "connectedToAgentTimestamp", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    sqs = boto3.client("sqs")
+    quarantine_url = sqs.create_queue(QueueName="contact-events-quarantine")["QueueUrl"]
+    # What a subscriber to the project bus would receive: a rule on "Contact Abandoned" into a queue.
+    published_url = sqs.create_queue(QueueName="abandoned-subscriber")["QueueUrl"]
+    published_arn = sqs.get_queue_attributes(QueueUrl=published_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events = boto3.client("events")
+    events.create_event_bus(Name="contact-state-events")
+    events.put_rule(
+        Name="abandoned",
+        EventBusName="contact-state-events",
+        EventPattern=json.dumps({"source": ["connect-realtime-state"], "detail-type": ["Contact Abandoned"]}),
+    )
+    events.put_targets(
+        Rule="abandoned", EventBusName="contact-state-events", Targets=[{"Id": "q", "Arn": published_arn}]
+    )
+    monkeypatch.setenv("CONTACT_TABLE_NAME", "contact-state")
+    monkeypatch.setenv("QUARANTINE_QUEUE_URL", quarantine_url)
+    monkeypatch.setenv("EVENT_BUS_NAME", "contact-state-events")
+    monkeypatch.setenv("STATE_TTL_DAYS", "90")
+    cached = (config.contact_events_config, contact_events._store, contact_events._writer, contact_events._quarantine)
+    for function in cached:
+        function.cache_clear()  # a fresh container per test
+    yield ContactPipeline("contact-state", quarantine_url, published_url)
+    for function in cached:
+        function.cache_clear()
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+def sqs_event(*bodies: str | dict[str, Any]) -> dict[str, Any]:
+    """Messages as Lambda delivers them from the buffer queue; each body is the EventBridge event."""
+    return {
+        "Records": [
+            {
+                "messageId": f"message-{index}",
+                "receiptHandle": f"handle-{index}",
+                "body": body if isinstance(body, str) else json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": BUFFER_ARN,
+                "awsRegion": "eu-west-2",
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
+def invoke(event: dict[str, Any], context: FakeLambdaContext) -> dict[str, Any]:
+    return contact_events.lambda_handler(event, context)  # type: ignore[no-any-return]
+
+
+def test_every_shared_sample_lands_in_the_table(
+    contact_pipeline: ContactPipeline, lambda_context: FakeLambdaContext
+) -> None:
+    # Given every contact event sample (doc-only variants included) in one batch
+    bodies = [p.read_text() for p in samples.CONTACT_EVENTS]
+    response = invoke(sqs_event(*bodies), lambda_context)
+    # Then nothing is retried or quarantined, and each contact has an item
+    assert response == {"batchItemFailures": []}
+    assert contact_pipeline.quarantined() == []
+    items = contact_pipeline.items()
+    chat = items["515c5c7e-036e-44f0-baa2-562b6216982a"]  # real ce13-ce15
+    assert (chat["status"], chat["channel"], chat["abandoned"]) == ("DISCONNECTED", "CHAT", False)
+    assert chat["enqueueTimestamp"] == "2023-01-05T21:24:04.505Z"
+    assert chat["updatedAt"].endswith("Z")
+    assert items["a56502b2-8565-4227-989a-fa783a6d8dfd"]["queuedSince"] == "2023-01-10T16:34:41.885Z"  # ce16
+    pascal = items["12345678-1234-1234-1234-123456789012"]  # ce06/ce08 (PascalCase) and ce07 share an id
+    assert pascal["status"] == "CONNECTED_TO_AGENT"
+    # the byQueue index holds the waiting transfer ce16 only
+    waiting = boto3.client("dynamodb").query(
+        TableName=contact_pipeline.table_name,
+        IndexName="byQueue",
+        KeyConditionExpression="queueArn = :q",
+        ExpressionAttributeValues={":q": {"S": samples.sample("ce16")["detail"]["queueInfo"]["queueArn"]}},
+    )["Items"]
+    assert [i["contactId"]["S"] for i in waiting] == ["a56502b2-8565-4227-989a-fa783a6d8dfd"]
+
+
+def test_bad_bodies_are_quarantined_with_a_reason_and_not_retried(
+    contact_pipeline: ContactPipeline, lambda_context: FakeLambdaContext
+) -> None:
+    agent_event = {**samples.sample("ce10"), "detail-type": "Amazon Connect Agent Event"}
+    response = invoke(sqs_event("{not json", agent_event, samples.sample("ce11")), lambda_context)
+    assert response == {"batchItemFailures": []}
+    reasons = sorted(m["reason"] for m in contact_pipeline.quarantined())
+    assert reasons[0] == "not JSON"
+    assert reasons[1].startswith("not a contact event: detail-type 'Amazon Connect Agent Event'")
+    assert set(contact_pipeline.items()) == {"8b6c3e87-a3d5-46d6-b8bf-3aa1def785b2"}
+
+
+def test_throttled_contact_is_retried_and_the_others_are_applied(
+    contact_pipeline: ContactPipeline, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given DynamoDB throttles every write to one contact
+    store = contact_events._store()
+    real_update = store._update
+
+    def throttled(**request: Any) -> None:
+        if request["Key"]["contactId"]["S"] == "515c5c7e-036e-44f0-baa2-562b6216982a":
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "UpdateItem"
+            )
+        real_update(**request)
+
+    monkeypatch.setattr(store, "_update", throttled)
+    bodies = [samples.sample(name) for name in ("ce10", "ce13", "ce14", "ce11")]
+    response = invoke(sqs_event(*bodies), lambda_context)
+    # Then exactly that contact's messages are reported for redelivery
+    assert response == {"batchItemFailures": [{"itemIdentifier": "message-1"}, {"itemIdentifier": "message-2"}]}
+    assert set(contact_pipeline.items()) == {"8b6c3e87-a3d5-46d6-b8bf-3aa1def785b2"}
+    assert contact_pipeline.quarantined() == []
+
+
+def test_abandoned_contact_is_announced_once_even_when_completed_comes_twice(
+    contact_pipeline: ContactPipeline, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a contact that waited in a queue and hung up (COMPLETED built, not captured), delivered out of order
+    events = lifecycle("c-abandoned", ("INITIATED", "CONNECTED_TO_SYSTEM", "QUEUED", "DISCONNECTED", "COMPLETED"))
+    completed = events[4]
+    assert invoke(sqs_event(events[4], events[0], events[3]), lambda_context) == {"batchItemFailures": []}
+    # When COMPLETED comes again, in a later batch and in a new container (nothing cached)
+    contact_events._writer.cache_clear()
+    assert invoke(sqs_event(events[1], events[2], completed), lambda_context) == {"batchItemFailures": []}
+    assert invoke(sqs_event(completed), lambda_context) == {"batchItemFailures": []}
+    # Then one Contact Abandoned event was published, with where and when the customer gave up
+    (published,) = contact_pipeline.published()
+    assert (published["source"], published["detail-type"]) == ("connect-realtime-state", "Contact Abandoned")
+    detail = published["detail"]
+    assert (detail["contactId"], detail["queueArn"], detail["channel"]) == ("c-abandoned", QUEUE, "VOICE")
+    assert detail["enqueueTimestamp"] < detail["disconnectTimestamp"]
+    item = contact_pipeline.items()["c-abandoned"]
+    assert (item["status"], item["abandoned"]) == ("COMPLETED", True)
+    assert "abandonedEventPublishedAt" in item
+    assert "abandonedEventClaim" not in item
+
+
+def test_failed_publication_releases_the_claim_and_is_retried(
+    contact_pipeline: ContactPipeline, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = lifecycle("c-abandoned", ("QUEUED", "DISCONNECTED", "COMPLETED"))
+    writer = contact_events._writer()
+
+    def unavailable(*args: Any) -> None:
+        raise ClientError({"Error": {"Code": "InternalException", "Message": "down"}}, "PutEvents")
+
+    monkeypatch.setattr(writer._publisher, "publish", unavailable)
+    response = invoke(sqs_event(*events), lambda_context)
+    assert response == {"batchItemFailures": [{"itemIdentifier": f"message-{i}"} for i in range(3)]}
+    assert "abandonedEventClaim" not in contact_pipeline.items()["c-abandoned"]
+    # When EventBridge is back and SQS redelivers
+    monkeypatch.undo()
+    assert invoke(sqs_event(*events), lambda_context) == {"batchItemFailures": []}
+    assert len(contact_pipeline.published()) == 1
+
+
+def test_answered_contact_is_not_announced(
+    contact_pipeline: ContactPipeline, lambda_context: FakeLambdaContext
+) -> None:
+    events = lifecycle("c-answered", FULL)
+    assert invoke(sqs_event(*events), lambda_context) == {"batchItemFailures": []}
+    assert contact_pipeline.published() == []
+    assert contact_pipeline.items()["c-answered"]["afterContactWorkDuration"] == 7
+
+
+def test_one_dynamodb_request_per_contact_per_batch(
+    contact_pipeline: ContactPipeline, lambda_context: FakeLambdaContext
+) -> None:
+    # Given 3 contacts' lifecycles split over two batches handled by the same container
+    contacts = [lifecycle(f"c-{n}", FULL) for n in range(3)]
+    store = contact_events._store()
+    invoke(sqs_event(*[e for events in contacts for e in events[:3]]), lambda_context)
+    assert store.requests == 3
+    invoke(sqs_event(*[e for events in contacts for e in events[3:]]), lambda_context)
+    # Then each batch costs one conditional write per contact, and the items are complete
+    assert store.requests == 6
+    assert {item["status"] for item in contact_pipeline.items().values()} == {"COMPLETED"}
+
+
+def test_redelivered_batch_writes_nothing(contact_pipeline: ContactPipeline, lambda_context: FakeLambdaContext) -> None:
+    body = samples.sample("ce14")
+    invoke(sqs_event(body), lambda_context)
+    before = contact_pipeline.items()
+    store = contact_events._store()
+    requests = store.requests
+    assert invoke(sqs_event(body, body), lambda_context) == {"batchItemFailures": []}
+    assert store.requests == requests
+    assert contact_pipeline.items() == before
