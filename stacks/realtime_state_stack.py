@@ -10,6 +10,7 @@ from constructs import Construct
 
 from stacks.config import DeploymentConfig
 from stacks.constructs.agent_event_consumer import AgentEventConsumer
+from stacks.constructs.contact_event_consumer import ContactEventConsumer
 from stacks.constructs.lambda_runtime import LambdaRuntime
 from stacks.constructs.state_tables import StateTables
 
@@ -28,3 +29,17 @@ class RealtimeStateStack(Stack):
         CfnOutput(self, "AgentEventStreamArn", value=agents.stream.stream_arn)
         CfnOutput(self, "AgentEventsQuarantineQueueUrl", value=agents.quarantine_queue.queue_url)
         CfnOutput(self, "AgentEventsOnFailureQueueUrl", value=agents.on_failure_queue.queue_url)
+
+        contacts = ContactEventConsumer(
+            self,
+            "ContactEvents",
+            config=config,
+            runtime=runtime,
+            contact_table=tables.contact_table,
+            encryption_key=key,
+        )
+        CfnOutput(self, "ContactStateTableName", value=tables.contact_table.table_name)
+        CfnOutput(self, "ContactAbandonedEventBusName", value=contacts.event_bus.event_bus_name)
+        CfnOutput(self, "ContactEventsQuarantineQueueUrl", value=contacts.quarantine_queue.queue_url)
+        CfnOutput(self, "ContactEventsDeadLetterQueueUrl", value=contacts.buffer_dead_letter_queue.queue_url)
+        CfnOutput(self, "ContactEventRuleDeadLetterQueueUrl", value=contacts.rule_dead_letter_queue.queue_url)

@@ -30,3 +30,36 @@ class StateTables(Construct):
             # The state can be rebuilt from the streams, but a wallboard should not go blank on a stack rename.
             removal_policy=RemovalPolicy.RETAIN,
         )
+
+        # Current contact state: one item per contact, partition key contactId. The indexes a wallboard reads:
+        # - byQueue (queueArn, queuedSince): only contacts waiting in a queue right now, oldest first. `queuedSince`
+        #   (= enqueueTimestamp) exists only while the contact's status is QUEUED, so the index stays small and a
+        #   Query per queue returns the waiting contacts and how long each has waited.
+        # - byAgent (agentArn, connectedToAgentTimestamp): contacts that reached an agent, newest last; filter on
+        #   `status` for the ones still in progress (CONNECTED_TO_AGENT) or in after-contact work (DISCONNECTED).
+        self.contact_table = dynamodb.TableV2(
+            self,
+            "ContactState",
+            partition_key=dynamodb.Attribute(name="contactId", type=dynamodb.AttributeType.STRING),
+            billing=dynamodb.Billing.on_demand(),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=encryption,
+            time_to_live_attribute="ttl",
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name="byQueue",
+                    partition_key=dynamodb.Attribute(name="queueArn", type=dynamodb.AttributeType.STRING),
+                    sort_key=dynamodb.Attribute(name="queuedSince", type=dynamodb.AttributeType.STRING),
+                    projection_type=dynamodb.ProjectionType.ALL,
+                ),
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name="byAgent",
+                    partition_key=dynamodb.Attribute(name="agentArn", type=dynamodb.AttributeType.STRING),
+                    sort_key=dynamodb.Attribute(name="connectedToAgentTimestamp", type=dynamodb.AttributeType.STRING),
+                    projection_type=dynamodb.ProjectionType.ALL,
+                ),
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )

@@ -74,3 +74,11 @@ def test_layer_holds_exactly_the_pinned_runtime_dependencies() -> None:
     }
     assert built == {name.lower().replace("_", "-"): version for name, version in pins.items()}
     assert list((LAYER_SOURCE / "python" / "pydantic_core").glob("*cpython-313-aarch64-linux-gnu.so"))
+
+
+def test_contact_events_sample_is_an_sqs_batch_of_valid_contact_events() -> None:
+    from connect_state.models.contact_event import ContactEvent, parse_contact_event
+
+    event = json.loads((EVENTS / "contact_events.json").read_text())
+    assert {r["eventSource"] for r in event["Records"]} == {"aws:sqs"}
+    assert all(isinstance(parse_contact_event(r["body"]), ContactEvent) for r in event["Records"])

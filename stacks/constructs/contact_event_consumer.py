@@ -1,0 +1,145 @@
+"""Amazon Connect contact events → EventBridge rule → SQS buffer queue → the contact events function → the contact
+state table; abandoned contacts announced on the project's event bus.
+
+Why a buffer queue instead of the function as the rule's target: EventBridge invokes a Lambda target once per event,
+concurrently, and retries on its own schedule with no notion of partial failure. The queue gives batches (a
+contact's events coalesced into one DynamoDB write), partial-batch failure reporting (ReportBatchItemFailures), a
+dead-letter queue keeping messages 14 days after 5 receives, and a backlog metric to alarm on.
+
+Every queue is encrypted with kmsKeyArn when it is set, like the rest of the stack. EventBridge can then only send to
+the buffer queue and the rule's dead-letter queue if that key's policy lets the service principal
+events.amazonaws.com use kms:GenerateDataKey and kms:Decrypt: the stack imports the key and cannot change its policy,
+so the operator adds that statement (README "Configuration"). Without kmsKeyArn, SQS-managed encryption needs nothing.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from cdk_nag import NagSuppressions
+from constructs import Construct
+
+from stacks.config import DeploymentConfig
+from stacks.constructs.agent_event_consumer import encrypted_queue
+from stacks.constructs.lambda_runtime import LambdaRuntime
+
+CONTACT_EVENT_SOURCE = "aws.connect"
+CONTACT_EVENT_DETAIL_TYPE = "Amazon Connect Contact Event"
+# The rule → queue hop: EventBridge retries up to 24 h (its maximum), then the event goes to the rule's DLQ.
+TARGET_RETRY_ATTEMPTS = 185
+TARGET_MAX_EVENT_AGE = Duration.hours(24)
+BATCH_SIZE = 10
+MAX_BATCHING_WINDOW = Duration.seconds(2)
+MAX_RECEIVE_COUNT = 5
+# AWS's advice for an SQS event source: visibility timeout = 6 x the function timeout. It must also exceed the
+# Contact Abandoned claim lease (2 minutes, service.contact_events.CLAIM_LEASE).
+VISIBILITY_TIMEOUT_FACTOR = 6
+
+
+class ContactEventConsumer(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        runtime: LambdaRuntime,
+        contact_table: dynamodb.ITableV2,
+        encryption_key: kms.IKey | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if config.event_bus_name:
+            self.event_bus: events.IEventBus = events.EventBus.from_event_bus_name(
+                self, "AbandonedContactBus", config.event_bus_name
+            )
+        else:
+            self.event_bus = events.EventBus(self, "AbandonedContactBus")
+
+        # Bad input (not JSON, not a contact event, invalid detail) with its reason; never retried.
+        self.quarantine_queue = encrypted_queue(self, "Quarantine", encryption_key)
+        # Messages the function failed on 5 times (DynamoDB or EventBridge unavailable for that long).
+        self.buffer_dead_letter_queue = encrypted_queue(self, "BufferDeadLetter", encryption_key)
+        # Events EventBridge could not put on the buffer queue within 24 h.
+        self.rule_dead_letter_queue = encrypted_queue(self, "RuleDeadLetter", encryption_key)
+        for queue in (self.quarantine_queue, self.buffer_dead_letter_queue, self.rule_dead_letter_queue):
+            NagSuppressions.add_resource_suppressions(
+                queue,
+                [{"id": "AwsSolutions-SQS3", "reason": "This queue is itself the dead-letter destination."}],
+            )
+
+        self.function = runtime.function(
+            self,
+            "Function",
+            handler="connect_state.handlers.contact_events.lambda_handler",
+            description="Amazon Connect contact events -> current contact state, abandoned contacts",
+            environment={
+                "CONTACT_TABLE_NAME": contact_table.table_name,
+                "QUARANTINE_QUEUE_URL": self.quarantine_queue.queue_url,
+                "EVENT_BUS_NAME": self.event_bus.event_bus_name,
+                "STATE_TTL_DAYS": str(config.state_ttl_days),
+            },
+        )
+        function_timeout = self.function.timeout or Duration.seconds(60)
+        self.buffer_queue = encrypted_queue(
+            self,
+            "Buffer",
+            encryption_key,
+            visibility_timeout=Duration.seconds(function_timeout.to_seconds() * VISIBILITY_TIMEOUT_FACTOR),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=MAX_RECEIVE_COUNT, queue=self.buffer_dead_letter_queue
+            ),
+        )
+
+        # Connect publishes contact events on the default bus of the instance's Region.
+        self.rule = events.Rule(
+            self,
+            "ContactEventRule",
+            description="Amazon Connect contact events of the configured instances",
+            event_pattern=events.EventPattern(
+                source=[CONTACT_EVENT_SOURCE],
+                detail_type=[CONTACT_EVENT_DETAIL_TYPE],
+                detail={"instanceArn": list(config.connect_instance_arns)},
+            ),
+        )
+        self.rule.add_target(
+            targets.SqsQueue(
+                self.buffer_queue,
+                dead_letter_queue=self.rule_dead_letter_queue,
+                retry_attempts=TARGET_RETRY_ATTEMPTS,
+                max_event_age=TARGET_MAX_EVENT_AGE,
+            )
+        )
+
+        # UpdateItem on the table only: TableV2.grant would add `index/*`, and the function never reads an index.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[contact_table.table_arn])
+        )
+        if encryption_key is not None:
+            encryption_key.grant_encrypt_decrypt(self.function)
+            NagSuppressions.add_resource_suppressions(
+                self.function,
+                [
+                    {
+                        "id": "AwsSolutions-IAM5",
+                        "reason": "CDK's KMS grants for the table and queues: kms:GenerateDataKey* and kms:ReEncrypt* "
+                        "are action families on the one configured key (the resource is the key ARN, not a wildcard).",
+                        "appliesTo": ["Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"],
+                    }
+                ],
+                apply_to_children=True,
+            )
+        self.quarantine_queue.grant_send_messages(self.function)
+        self.event_bus.grant_put_events_to(self.function)
+        self.event_source = sources.SqsEventSource(
+            self.buffer_queue,
+            batch_size=BATCH_SIZE,
+            max_batching_window=MAX_BATCHING_WINDOW,
+            report_batch_item_failures=True,
+        )
+        self.function.add_event_source(self.event_source)
