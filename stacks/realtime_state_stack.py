@@ -12,6 +12,7 @@ from stacks.config import DeploymentConfig
 from stacks.constructs.agent_event_consumer import AgentEventConsumer
 from stacks.constructs.contact_event_consumer import ContactEventConsumer
 from stacks.constructs.lambda_runtime import LambdaRuntime
+from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.state_tables import StateTables
 
 
@@ -43,3 +44,22 @@ class RealtimeStateStack(Stack):
         CfnOutput(self, "ContactEventsQuarantineQueueUrl", value=contacts.quarantine_queue.queue_url)
         CfnOutput(self, "ContactEventsDeadLetterQueueUrl", value=contacts.buffer_dead_letter_queue.queue_url)
         CfnOutput(self, "ContactEventRuleDeadLetterQueueUrl", value=contacts.rule_dead_letter_queue.queue_url)
+
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            encryption_key=key,
+            functions=[agents.function, contacts.function],
+            stream_consumer=agents.function,
+            queues_that_must_stay_empty={
+                "AgentEventsQuarantine": agents.quarantine_queue,
+                "AgentEventsOnFailure": agents.on_failure_queue,
+                "ContactEventsQuarantine": contacts.quarantine_queue,
+                "ContactEventsDeadLetter": contacts.buffer_dead_letter_queue,
+                "ContactEventRuleDeadLetter": contacts.rule_dead_letter_queue,
+            },
+            lag_metrics=["AgentEventLagSeconds", "ContactEventLagSeconds"],
+        )
+        CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
+        CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)

@@ -122,18 +122,6 @@ class ContactEventConsumer(Construct):
         )
         if encryption_key is not None:
             encryption_key.grant_encrypt_decrypt(self.function)
-            NagSuppressions.add_resource_suppressions(
-                self.function,
-                [
-                    {
-                        "id": "AwsSolutions-IAM5",
-                        "reason": "CDK's KMS grants for the table and queues: kms:GenerateDataKey* and kms:ReEncrypt* "
-                        "are action families on the one configured key (the resource is the key ARN, not a wildcard).",
-                        "appliesTo": ["Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"],
-                    }
-                ],
-                apply_to_children=True,
-            )
         self.quarantine_queue.grant_send_messages(self.function)
         self.event_bus.grant_put_events_to(self.function)
         self.event_source = sources.SqsEventSource(

@@ -102,8 +102,10 @@ class LambdaRuntime(Construct):
                 },
                 {
                     "id": "AwsSolutions-IAM5",
-                    "reason": "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
-                    "appliesTo": ["Resource::*"],
+                    "reason": "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
+                    "with kmsKeyArn, CDK's KMS grants name the action families kms:GenerateDataKey* and "
+                    "kms:ReEncrypt* on the one configured key (the resource is the key ARN, not a wildcard).",
+                    "appliesTo": ["Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"],
                 },
             ],
             apply_to_children=True,
