@@ -87,7 +87,8 @@ class Monitoring(Construct):
                 description=f"{name} has messages: see the runbook in the README.",
             )
         for function in functions:
-            name = function.node.scope.node.id if function.node.scope else function.node.id  # type: ignore[union-attr]
+            # The consumer construct's id (AgentEvents, ContactEvents): the function itself is just "Function".
+            name = function.node.scope.node.id if function.node.scope else function.node.id
             self._alarm(
                 f"{name}Errors",
                 function.metric_errors(period=PERIOD, statistic="Sum"),
@@ -105,7 +106,7 @@ class Monitoring(Construct):
                 metric_name.removesuffix("Seconds"),
                 pipeline_metric(metric_name, "Maximum"),
                 threshold=settings.end_to_end_lag_seconds,
-                description=f"Events reach the state more than {settings.end_to_end_lag_seconds} s after they happened.",
+                description=f"Events reach the state over {settings.end_to_end_lag_seconds} s after they happened.",
             )
 
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))

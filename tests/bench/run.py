@@ -85,17 +85,22 @@ def requests_per_event(events: list[dict[str, object]]) -> None:
         print(f"DynamoDB requests                {requests:>10,}")
         print(f"distinct agents summed per batch {distinct_agents_per_batch:>10,}")
         print(f"DynamoDB requests per event      {requests / len(records):>10.3f}")
-        print(
-            f"requests per distinct agent per batch {requests / distinct_agents_per_batch:>5.3f}   (target: <= 1)"
-        )
+        print(f"requests per distinct agent per batch {requests / distinct_agents_per_batch:>5.3f}   (target: <= 1)")
         print(f"agents in the table              {len(pipeline.items()):>10,}")
 
 
 def import_time() -> None:
-    code = "import time; t = time.perf_counter(); import connect_state.handlers.agent_events; print(time.perf_counter() - t)"
+    code = (
+        "import time; t = time.perf_counter(); import connect_state.handlers.agent_events; "
+        "print(time.perf_counter() - t)"
+    )
     environment = {**os.environ, "PYTHONPATH": f"{ROOT / 'lambdas'}"}
     runs = [
-        float(subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True).stdout)
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
+            ).stdout
+        )
         for _ in range(5)
     ]
     print(f"handler module import (cold)     {min(runs) * 1000:>10.0f} ms   (best of 5 fresh interpreters)")
