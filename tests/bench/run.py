@@ -29,6 +29,23 @@ def best_of(runs: int, work: Callable[[], object]) -> float:
     return min(timings)
 
 
+def fake_aws_environment() -> None:
+    """moto in-process; Powertools quiet (no EMF lines on stdout, warnings only)."""
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": "eu-west-2",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AGENT_TABLE_NAME": "agent-state",
+            "STATE_TTL_DAYS": "90",
+            "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        }
+    )
+
+
 def throughput(records: list[str]) -> None:
     from connect_state.domain import agent_state
     from connect_state.domain.records import decode_agent_record
@@ -53,13 +70,6 @@ def throughput(records: list[str]) -> None:
 
 
 def requests_per_event(events: list[dict[str, object]]) -> None:
-    os.environ.update({"AGENT_TABLE_NAME": "agent-state", "STATE_TTL_DAYS": "90", "POWERTOOLS_METRICS_NAMESPACE": "B"})
-    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-2")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ[name] = "bench"
-    os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
-    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     from moto import mock_aws
 
     from tests.integration.conftest import create_agent_pipeline
@@ -89,6 +99,64 @@ def requests_per_event(events: list[dict[str, object]]) -> None:
         print(f"agents in the table              {len(pipeline.items()):>10,}")
 
 
+def contact_events(contacts: int = 300, seed: int = 7) -> None:
+    """Contact lifecycles (answered and abandoned), shuffled with 10% duplicates, through the contact events handler
+    in SQS batches of 10, as the buffer queue delivers them."""
+    import random
+
+    from moto import mock_aws
+
+    from tests.integration.conftest import create_contact_pipeline
+    from tests.lambda_context import FakeLambdaContext
+    from tests.unit.test_contact_state import FULL, lifecycle
+
+    abandoned = ("INITIATED", "CONNECTED_TO_SYSTEM", "QUEUED", "DISCONNECTED", "COMPLETED")
+    rng = random.Random(seed)
+    events = [e for n in range(contacts) for e in lifecycle(f"contact-{n}", abandoned if n % 5 == 0 else FULL)]
+    events += rng.sample(events, len(events) // 10)
+    rng.shuffle(events)
+    with mock_aws():
+        pipeline = create_contact_pipeline()
+        os.environ.update(
+            {
+                "CONTACT_TABLE_NAME": pipeline.table_name,
+                "QUARANTINE_QUEUE_URL": pipeline.quarantine_url,
+                "EVENT_BUS_NAME": "contact-state-events",
+            }
+        )
+        from connect_state.handlers import contact_events as handler
+
+        start = time.perf_counter()
+        for offset in range(0, len(events), 10):
+            batch = events[offset : offset + 10]
+            records = [
+                {
+                    "messageId": str(offset + i),
+                    "receiptHandle": "h",
+                    "body": json.dumps(e),
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "md5OfBody": "",
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:eu-west-2:111122223333:buffer",
+                    "awsRegion": "eu-west-2",
+                }
+                for i, e in enumerate(batch)
+            ]
+            response = handler.lambda_handler({"Records": records}, FakeLambdaContext())
+            assert response == {"batchItemFailures": []}, response
+        elapsed = time.perf_counter() - start
+        requests = handler._store().requests
+        items = pipeline.items()
+        print(f"contact events (with duplicates) {len(events):>10,}   over {contacts:,} contacts, batches of 10")
+        print(f"handler events/s (moto, in-process) {len(events) / elapsed:>7,.0f}")
+        print(f"DynamoDB requests per event      {requests / len(events):>10.3f}")
+        print(
+            f"contacts abandoned / published   {sum(1 for i in items.values() if i.get('abandoned')):>10,}"
+            f" / {len(pipeline.published()):,}"
+        )
+
+
 def import_time() -> None:
     code = (
         "import time; t = time.perf_counter(); import connect_state.handlers.agent_events; "
@@ -107,12 +175,15 @@ def import_time() -> None:
 
 
 def main() -> None:
+    fake_aws_environment()
     events = list(agent_events(AGENTS, EVENTS))
     records = [base64.b64encode(json.dumps(e).encode()).decode() for e in events]
     print(f"workload: {EVENTS:,} agent events over {AGENTS} agents, batches of {BATCH}\n")
     throughput(records)
     print()
     requests_per_event(events)
+    print()
+    contact_events()
     print()
     import_time()
 

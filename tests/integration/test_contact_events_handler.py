@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -14,98 +13,26 @@ from botocore.exceptions import ClientError
 
 from connect_state.handlers import contact_events
 from tests import samples
+from tests.integration.conftest import ContactPipeline, create_contact_pipeline
 from tests.lambda_context import FakeLambdaContext
 from tests.unit.test_contact_state import FULL, QUEUE, lifecycle
 
 BUFFER_ARN = "arn:aws:sqs:eu-west-2:111122223333:contact-events-buffer"
 
 
-@dataclass
-class ContactPipeline:
-    table_name: str
-    quarantine_url: str
-    published_url: str
-
-    def items(self) -> dict[str, dict[str, Any]]:
-        table = boto3.resource("dynamodb").Table(self.table_name)
-        return {item["contactId"]: item for item in table.scan()["Items"]}
-
-    def quarantined(self) -> list[dict[str, Any]]:
-        return _drain(self.quarantine_url)
-
-    def published(self) -> list[dict[str, Any]]:
-        return _drain(self.published_url)
-
-
-def _drain(queue_url: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs")
-    bodies: list[dict[str, Any]] = []
-    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-        bodies.extend(json.loads(m["Body"]) for m in messages)
-        for m in messages:
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
-    return bodies
-
-
 @pytest.fixture
 def contact_pipeline(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ContactPipeline]:
     from connect_state import config
 
-    string = "S"
-    dynamodb = boto3.client("dynamodb")
-    # The key schema and indexes of stacks/constructs/state_tables.py
-    dynamodb.create_table(
-        TableName="contact-state",
-        KeySchema=[{"AttributeName": "contactId", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": string}
-            for name in ("contactId", "queueArn", "queuedSince", "agentArn", "connectedToAgentTimestamp")
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byQueue",
-                "KeySchema": [
-                    {"AttributeName": "queueArn", "KeyType": "HASH"},
-                    {"AttributeName": "queuedSince", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": "byAgent",
-                "KeySchema": [
-                    {"AttributeName": "agentArn", "KeyType": "HASH"},
-                    {"AttributeName": "connectedToAgentTimestamp", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    sqs = boto3.client("sqs")
-    quarantine_url = sqs.create_queue(QueueName="contact-events-quarantine")["QueueUrl"]
-    # What a subscriber to the project bus would receive: a rule on "Contact Abandoned" into a queue.
-    published_url = sqs.create_queue(QueueName="abandoned-subscriber")["QueueUrl"]
-    published_arn = sqs.get_queue_attributes(QueueUrl=published_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    events = boto3.client("events")
-    events.create_event_bus(Name="contact-state-events")
-    events.put_rule(
-        Name="abandoned",
-        EventBusName="contact-state-events",
-        EventPattern=json.dumps({"source": ["connect-realtime-state"], "detail-type": ["Contact Abandoned"]}),
-    )
-    events.put_targets(
-        Rule="abandoned", EventBusName="contact-state-events", Targets=[{"Id": "q", "Arn": published_arn}]
-    )
+    pipeline = create_contact_pipeline()
     monkeypatch.setenv("CONTACT_TABLE_NAME", "contact-state")
-    monkeypatch.setenv("QUARANTINE_QUEUE_URL", quarantine_url)
+    monkeypatch.setenv("QUARANTINE_QUEUE_URL", pipeline.quarantine_url)
     monkeypatch.setenv("EVENT_BUS_NAME", "contact-state-events")
     monkeypatch.setenv("STATE_TTL_DAYS", "90")
     cached = (config.contact_events_config, contact_events._store, contact_events._writer, contact_events._quarantine)
     for function in cached:
         function.cache_clear()  # a fresh container per test
-    yield ContactPipeline("contact-state", quarantine_url, published_url)
+    yield pipeline
     for function in cached:
         function.cache_clear()
 
