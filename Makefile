@@ -89,10 +89,10 @@ cfn-lint: synth ## cfn-lint the synthesized template (zero errors)
 sam-validate: synth $(SAM) ## sam validate --lint on the synthesized template
 	$(SAM) validate --lint --region eu-west-2 --template cdk.out/ConnectRealtimeState.template.json
 
-test: lint typecheck synth ## every check; what CI runs
+test: lint typecheck synth $(SAM) ## every check; what CI runs
 	$(BIN)/pytest -q -n 2 --dist loadgroup tests
 	$(BIN)/cfn-lint --non-zero-exit-code error cdk.out/ConnectRealtimeState.template.json
-	$(MAKE) --no-print-directory sam-validate
+	$(SAM) validate --lint --region eu-west-2 --template cdk.out/ConnectRealtimeState.template.json
 
 bench: setup ## throughput and DynamoDB requests per event (figures printed, not asserted)
 	PYTHONPATH=lambdas:. $(BIN)/python -m tests.bench.run

@@ -27,7 +27,7 @@ def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey | None, *
         encryption_master_key=key,
         enforce_ssl=True,
         retention_period=QUEUE_RETENTION,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 
