@@ -47,7 +47,7 @@ $(LAYER)/.installed: $(UV) lambdas/requirements.txt
 	find $(LAYER) -name '__pycache__' -prune -exec rm -rf {} +
 	touch $@
 
-$(SAM):
+$(SAM): $(UV)
 	$(UV) tool install --quiet aws-sam-cli==1.170.0
 
 setup: $(VENV)/.installed node_modules/.installed $(LAYER)/.installed ## create .venv, node_modules and the Lambda layer
