@@ -8,27 +8,12 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from stacks.config import DeploymentConfig
 from stacks.constructs.lambda_runtime import LambdaRuntime
-
-QUEUE_RETENTION = Duration.days(14)
-
-
-def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey | None, **kwargs: object) -> sqs.Queue:
-    """SQS queues for bad input and failures: encrypted, TLS only, kept 14 days for an operator to look at."""
-    return sqs.Queue(
-        scope,
-        construct_id,
-        encryption=sqs.QueueEncryption.KMS if key else sqs.QueueEncryption.SQS_MANAGED,
-        encryption_master_key=key,
-        enforce_ssl=True,
-        retention_period=QUEUE_RETENTION,
-        **kwargs,
-    )
+from stacks.constructs.queues import dead_letter_queue
 
 
 class AgentEventConsumer(Construct):
@@ -71,14 +56,9 @@ class AgentEventConsumer(Construct):
                 )
 
         # Bad input (not base64, not JSON, not an agent event, oversized) with its reason; never retried.
-        self.quarantine_queue = encrypted_queue(self, "Quarantine", encryption_key)
+        self.quarantine_queue = dead_letter_queue(self, "Quarantine", encryption_key)
         # Batches that still fail after the retries: Lambda sends the shard and sequence range here.
-        self.on_failure_queue = encrypted_queue(self, "OnFailure", encryption_key)
-        for queue in (self.quarantine_queue, self.on_failure_queue):
-            NagSuppressions.add_resource_suppressions(
-                queue,
-                [{"id": "AwsSolutions-SQS3", "reason": "This queue is itself the dead-letter destination."}],
-            )
+        self.on_failure_queue = dead_letter_queue(self, "OnFailure", encryption_key)
 
         self.function = runtime.function(
             self,

@@ -22,12 +22,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
-from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from stacks.config import DeploymentConfig
-from stacks.constructs.agent_event_consumer import encrypted_queue
 from stacks.constructs.lambda_runtime import LambdaRuntime
+from stacks.constructs.queues import dead_letter_queue, encrypted_queue
 
 CONTACT_EVENT_SOURCE = "aws.connect"
 CONTACT_EVENT_DETAIL_TYPE = "Amazon Connect Contact Event"
@@ -62,16 +61,11 @@ class ContactEventConsumer(Construct):
             self.event_bus = events.EventBus(self, "AbandonedContactBus")
 
         # Bad input (not JSON, not a contact event, invalid detail) with its reason; never retried.
-        self.quarantine_queue = encrypted_queue(self, "Quarantine", encryption_key)
+        self.quarantine_queue = dead_letter_queue(self, "Quarantine", encryption_key)
         # Messages the function failed on 5 times (DynamoDB or EventBridge unavailable for that long).
-        self.buffer_dead_letter_queue = encrypted_queue(self, "BufferDeadLetter", encryption_key)
+        self.buffer_dead_letter_queue = dead_letter_queue(self, "BufferDeadLetter", encryption_key)
         # Events EventBridge could not put on the buffer queue within 24 h.
-        self.rule_dead_letter_queue = encrypted_queue(self, "RuleDeadLetter", encryption_key)
-        for queue in (self.quarantine_queue, self.buffer_dead_letter_queue, self.rule_dead_letter_queue):
-            NagSuppressions.add_resource_suppressions(
-                queue,
-                [{"id": "AwsSolutions-SQS3", "reason": "This queue is itself the dead-letter destination."}],
-            )
+        self.rule_dead_letter_queue = dead_letter_queue(self, "RuleDeadLetter", encryption_key)
 
         self.function = runtime.function(
             self,

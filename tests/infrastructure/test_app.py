@@ -82,3 +82,13 @@ def test_contact_events_sample_is_an_sqs_batch_of_valid_contact_events() -> None
     event = json.loads((EVENTS / "contact_events.json").read_text())
     assert {r["eventSource"] for r in event["Records"]} == {"aws:sqs"}
     assert all(isinstance(parse_contact_event(r["body"]), ContactEvent) for r in event["Records"])
+
+
+def test_template_carries_the_asset_metadata_sam_local_invoke_needs() -> None:
+    # `cdk synth` (the CLI) turns this context on; sam local invoke reads aws:asset:path to find the code and layer.
+    _, template = synth(**{"aws:cdk:enable-asset-metadata": True})
+    functions = resources(template, "AWS::Lambda::Function").values()
+    layers = resources(template, "AWS::Lambda::LayerVersion").values()
+    assert [f["Metadata"]["aws:asset:property"] for f in functions] == ["Code"] * len(functions)
+    assert [layer["Metadata"]["aws:asset:property"] for layer in layers] == ["Content"]
+    assert all(f["Metadata"]["aws:asset:path"].startswith("asset.") for f in [*functions, *layers])

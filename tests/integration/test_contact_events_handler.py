@@ -109,17 +109,17 @@ def test_throttled_contact_is_retried_and_the_others_are_applied(
     contact_pipeline: ContactPipeline, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given DynamoDB throttles every write to one contact
-    store = contact_events._store()
-    real_update = store._update
+    client = contact_events._store()._client
+    real_update = client.update_item
 
-    def throttled(**request: Any) -> None:
+    def throttled(**request: Any) -> Any:
         if request["Key"]["contactId"]["S"] == "515c5c7e-036e-44f0-baa2-562b6216982a":
             raise ClientError(
                 {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "UpdateItem"
             )
-        real_update(**request)
+        return real_update(**request)
 
-    monkeypatch.setattr(store, "_update", throttled)
+    monkeypatch.setattr(client, "update_item", throttled)
     bodies = [samples.sample(name) for name in ("ce10", "ce13", "ce14", "ce11")]
     response = invoke(sqs_event(*bodies), lambda_context)
     # Then exactly that contact's messages are reported for redelivery

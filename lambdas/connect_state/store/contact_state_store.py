@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from connect_state.store.agent_state_store import WriteResult
+from connect_state.store import conditional_write
+from connect_state.store.conditional_write import WriteResult, condition_failed, old_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -57,10 +57,6 @@ class ContactStateStore(Protocol):
     def release_abandoned_publication(self, contact_id: str, token: str) -> None: ...
 
 
-_deserializer = TypeDeserializer()
-_serializer = TypeSerializer()
-
-
 class DynamoDBContactStateStore:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
@@ -75,44 +71,11 @@ class DynamoDBContactStateStore:
         removable: tuple[str, ...],
         updated_at: str,
     ) -> WriteResult:
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        assignments = []
-        for index, (name, value) in enumerate(item.items()):
-            if name == "contactId":
-                continue
-            names[f"#a{index}"] = name
-            values[f":a{index}"] = _serializer.serialize(value)
-            assignments.append(f"#a{index} = :a{index}")
-        names["#updatedAt"] = "updatedAt"
-        values[":updatedAt"] = {"S": updated_at}
-        assignments.append("#updatedAt = :updatedAt")
-        removals = []
-        for index, name in enumerate(n for n in removable if n not in item):
-            names[f"#r{index}"] = name
-            removals.append(f"#r{index}")
-        expression = "SET " + ", ".join(assignments) + (" REMOVE " + ", ".join(removals) if removals else "")
-        if expected_revision is None:
-            names["#pk"] = "contactId"
-            condition = "attribute_not_exists(#pk)"
-        else:
-            names["#revision"] = "revision"
-            values[":expected"] = {"S": expected_revision}
-            condition = "#revision = :expected"
-        try:
-            self._update(
-                Key={"contactId": {"S": contact_id}},
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if not _condition_failed(error):
-                raise
-            return WriteResult(written=False, current=_old_item(error))
-        return WriteResult(written=True)
+        self.requests += 1
+        expected = None if expected_revision is None else {"revision": expected_revision}
+        return conditional_write.compare_and_set(
+            self._client, self._table_name, ("contactId", contact_id), expected, item, removable, updated_at
+        )
 
     def claim_abandoned_publication(self, contact_id: str, token: str, now: str, lease_expired_before: str) -> Claim:
         try:
@@ -140,9 +103,9 @@ class DynamoDBContactStateStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise
-            found = _old_item(error) or {}
+            found = old_item(error) or {}
             if PUBLISHED_AT in found:
                 return Claim.ALREADY_PUBLISHED
             if found.get("abandoned") is True and found.get("status") == "COMPLETED":
@@ -162,7 +125,7 @@ class DynamoDBContactStateStore:
                 ExpressionAttributeValues={":publishedAt": {"S": published_at}, ":token": {"S": token}},
             )
         except ClientError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise
 
     def release_abandoned_publication(self, contact_id: str, token: str) -> None:
@@ -176,19 +139,9 @@ class DynamoDBContactStateStore:
                 ExpressionAttributeValues={":token": {"S": token}},
             )
         except ClientError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise
 
     def _update(self, **request: Any) -> None:
         self.requests += 1
         self._client.update_item(TableName=self._table_name, **request)
-
-
-def _condition_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
-def _old_item(error: ClientError) -> dict[str, Any] | None:
-    response: Mapping[str, Any] = error.response
-    found = response.get("Item")
-    return {k: _deserializer.deserialize(v) for k, v in found.items()} if found else None

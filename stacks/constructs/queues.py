@@ -1,0 +1,34 @@
+"""SQS queues for bad input, failures and buffering: encrypted, TLS only, messages kept 14 days for an operator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
+from cdk_nag import NagSuppressions
+from constructs import Construct
+
+RETENTION = Duration.days(14)
+
+
+def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey | None, **kwargs: Any) -> sqs.Queue:
+    return sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.KMS if key else sqs.QueueEncryption.SQS_MANAGED,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=RETENTION,
+        **kwargs,
+    )
+
+
+def dead_letter_queue(scope: Construct, construct_id: str, key: kms.IKey | None) -> sqs.Queue:
+    """A queue where things end up (quarantine, DLQ, on-failure destination): it needs no DLQ of its own."""
+    queue = encrypted_queue(scope, construct_id, key)
+    NagSuppressions.add_resource_suppressions(
+        queue, [{"id": "AwsSolutions-SQS3", "reason": "This queue is itself the dead-letter destination."}]
+    )
+    return queue
