@@ -136,5 +136,23 @@ def agent_pipeline(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Agent
 
 
 @pytest.fixture
+def contact_pipeline(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ContactPipeline]:
+    from connect_state import config
+    from connect_state.handlers import contact_events
+
+    pipeline = create_contact_pipeline()
+    monkeypatch.setenv("CONTACT_TABLE_NAME", "contact-state")
+    monkeypatch.setenv("QUARANTINE_QUEUE_URL", pipeline.quarantine_url)
+    monkeypatch.setenv("EVENT_BUS_NAME", "contact-state-events")
+    monkeypatch.setenv("STATE_TTL_DAYS", "90")
+    cached = (config.contact_events_config, contact_events._store, contact_events._writer, contact_events._quarantine)
+    for function in cached:
+        function.cache_clear()  # a fresh container per test
+    yield pipeline
+    for function in cached:
+        function.cache_clear()
+
+
+@pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()

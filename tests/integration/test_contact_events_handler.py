@@ -4,7 +4,6 @@ EventBridge in moto."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -13,33 +12,11 @@ from botocore.exceptions import ClientError
 
 from connect_state.handlers import contact_events
 from tests import samples
-from tests.integration.conftest import ContactPipeline, create_contact_pipeline
+from tests.integration.conftest import ContactPipeline
 from tests.lambda_context import FakeLambdaContext
 from tests.unit.test_contact_state import FULL, QUEUE, lifecycle
 
 BUFFER_ARN = "arn:aws:sqs:eu-west-2:111122223333:contact-events-buffer"
-
-
-@pytest.fixture
-def contact_pipeline(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ContactPipeline]:
-    from connect_state import config
-
-    pipeline = create_contact_pipeline()
-    monkeypatch.setenv("CONTACT_TABLE_NAME", "contact-state")
-    monkeypatch.setenv("QUARANTINE_QUEUE_URL", pipeline.quarantine_url)
-    monkeypatch.setenv("EVENT_BUS_NAME", "contact-state-events")
-    monkeypatch.setenv("STATE_TTL_DAYS", "90")
-    cached = (config.contact_events_config, contact_events._store, contact_events._writer, contact_events._quarantine)
-    for function in cached:
-        function.cache_clear()  # a fresh container per test
-    yield pipeline
-    for function in cached:
-        function.cache_clear()
-
-
-@pytest.fixture
-def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
 
 
 def sqs_event(*bodies: str | dict[str, Any]) -> dict[str, Any]:

@@ -72,6 +72,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def _publish(report: BatchReport[KinesisStreamRecord]) -> None:
+    # Counts and reasons only: record bodies (names, contact ids) stay in the quarantine queue, never in logs.
+    logger.info("agent event batch", extra={"outcomes": dict(report.counts), "retried": len(report.failed)})
+    for _, error in report.failed:
+        logger.warning("agent event write failed; Lambda will retry", extra={"error": type(error).__name__})
     for outcome, count in report.counts.items():
         metrics.add_metric(name=METRIC_NAMES.get(outcome, outcome), unit=MetricUnit.Count, value=count)
     if report.failed:
