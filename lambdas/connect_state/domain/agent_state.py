@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from connect_state.domain import timestamps
+from connect_state.domain.versioned import Versioned
 from connect_state.models.agent_event import AgentContact, AgentEvent, AgentSnapshot
 
 
@@ -90,14 +91,6 @@ def order_key(event_timestamp: str, sequence_number: str | None, event_id: str) 
     """Event time first (a replay re-puts old events with new, larger sequence numbers), then the Kinesis sequence
     number, which orders one agent's events within a second where early captures had fake milliseconds."""
     return f"{timestamps.canonical(event_timestamp)}#{(sequence_number or '').zfill(_SEQUENCE_WIDTH)}#{event_id}"
-
-
-@dataclass(frozen=True)
-class Versioned:
-    """A part of the state and the order key of the event it came from."""
-
-    key: str
-    value: Any
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from connect_state.domain import timestamps
+from connect_state.domain.versioned import Versioned
 from connect_state.models.contact_event import ContactEvent
 
 
@@ -64,12 +65,6 @@ STAGES_SEEN = "stagesSeen"
 FIRST_EVENT_TIME = "firstEventTime"
 # Attributes a write may need to remove: `queuedSince` leaves when the contact leaves the queue.
 REMOVABLE_ATTRIBUTES = ("queuedSince", "status")
-
-
-@dataclass(frozen=True)
-class Versioned:
-    key: str
-    value: Any
 
 
 @dataclass(frozen=True)
