@@ -184,11 +184,6 @@ def load_config(context: dict[str, Any]) -> DeploymentConfig:
         return DeploymentConfig.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
-        key = ".".join(_alias_path(first["loc"]))
+        key = ".".join(str(part) for part in first["loc"])  # pydantic reports the location by alias
         message = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f'cdk.json context "{key}": {message}') from None
-
-
-def _alias_path(location: tuple[int | str, ...]) -> list[str]:
-    """Pydantic reports locations by alias already; keep them, drop list indices' noise."""
-    return [str(part) for part in location]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
@@ -17,19 +19,7 @@ class StateTables(Construct):
             else dynamodb.TableEncryptionV2.aws_managed_key()
         )
         # Current agent state: one item per agent, partition key agentArn.
-        self.agent_table = dynamodb.TableV2(
-            self,
-            "AgentState",
-            partition_key=dynamodb.Attribute(name="agentArn", type=dynamodb.AttributeType.STRING),
-            billing=dynamodb.Billing.on_demand(),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            encryption=encryption,
-            time_to_live_attribute="ttl",
-            # The state can be rebuilt from the streams, but a wallboard should not go blank on a stack rename.
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.agent_table = self._state_table("AgentState", "agentArn", encryption)
 
         # Current contact state: one item per contact, partition key contactId. The indexes a wallboard reads:
         # - byQueue (queueArn, queuedSince): only contacts waiting in a queue right now, oldest first. `queuedSince`
@@ -37,16 +27,10 @@ class StateTables(Construct):
         #   Query per queue returns the waiting contacts and how long each has waited.
         # - byAgent (agentArn, connectedToAgentTimestamp): contacts that reached an agent, newest last; filter on
         #   `status` for the ones still in progress (CONNECTED_TO_AGENT) or in after-contact work (DISCONNECTED).
-        self.contact_table = dynamodb.TableV2(
-            self,
+        self.contact_table = self._state_table(
             "ContactState",
-            partition_key=dynamodb.Attribute(name="contactId", type=dynamodb.AttributeType.STRING),
-            billing=dynamodb.Billing.on_demand(),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            encryption=encryption,
-            time_to_live_attribute="ttl",
+            "contactId",
+            encryption,
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(
                     index_name="byQueue",
@@ -61,5 +45,23 @@ class StateTables(Construct):
                     projection_type=dynamodb.ProjectionType.ALL,
                 ),
             ],
+        )
+
+    def _state_table(
+        self, construct_id: str, partition_key: str, encryption: dynamodb.TableEncryptionV2, **kwargs: Any
+    ) -> dynamodb.TableV2:
+        """What both state tables share: on demand, point-in-time recovery, encryption, TTL on `ttl`, retained."""
+        return dynamodb.TableV2(
+            self,
+            construct_id,
+            partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+            billing=dynamodb.Billing.on_demand(),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=encryption,
+            time_to_live_attribute="ttl",
+            # The state can be rebuilt from the streams, but a wallboard should not go blank on a stack rename.
             removal_policy=RemovalPolicy.RETAIN,
+            **kwargs,
         )

@@ -16,14 +16,11 @@ from connect_state.domain import agent_state, timestamps
 from connect_state.domain.agent_state import AgentObservation, AgentState, Outcome
 from connect_state.domain.records import Foreign, Rejected, decode_agent_record
 from connect_state.store.agent_state_store import AgentStateStore
+from connect_state.store.conditional_write import ConcurrentUpdateError
 from connect_state.store.quarantine import Quarantine, QuarantinedRecord
 
 Ref = TypeVar("Ref")  # whatever the caller needs to report a record as failed (Powertools' record object)
 MAX_WRITE_ATTEMPTS = 5
-
-
-class ConcurrentUpdateError(RuntimeError):
-    """Other writers kept changing the agent's item; Lambda retries the records."""
 
 
 @dataclass(frozen=True)

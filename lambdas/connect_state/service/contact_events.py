@@ -28,6 +28,7 @@ from connect_state.domain import contact_state, timestamps
 from connect_state.domain.contact_state import ContactObservation, ContactState, Outcome
 from connect_state.domain.records import Rejected
 from connect_state.models.contact_event import parse_contact_event
+from connect_state.store.conditional_write import ConcurrentUpdateError
 from connect_state.store.contact_state_store import PUBLISHED_AT, Claim, ContactStateStore
 from connect_state.store.event_publisher import CONTACT_ABANDONED, EventPublisher
 from connect_state.store.quarantine import Quarantine, QuarantinedRecord
@@ -37,10 +38,6 @@ MAX_WRITE_ATTEMPTS = 5
 CLAIM_LEASE = timedelta(minutes=2)  # must stay below the buffer queue's visibility timeout (stack: 6 minutes)
 CACHE_SIZE = 10_000  # contacts remembered per container: a few MB, enough for every contact in flight
 QUARANTINE_SOURCE = "contact-event-rule"
-
-
-class ConcurrentUpdateError(RuntimeError):
-    """Other writers kept changing the contact's item; the messages are retried."""
 
 
 class PublicationInProgressError(RuntimeError):

@@ -18,6 +18,10 @@ _deserializer = TypeDeserializer()
 _serializer = TypeSerializer()
 
 
+class ConcurrentUpdateError(RuntimeError):
+    """Other writers kept changing the item through every attempt; Lambda retries the records."""
+
+
 @dataclass(frozen=True)
 class WriteResult:
     """`written` is False when the item was not what the writer expected; `current` is then what it found."""
