@@ -48,3 +48,24 @@ class InMemoryQuarantine:
             return list(range(len(records)))
         self.records.extend(records)
         return []
+
+
+class InMemoryCallSlots:
+    """The call-slot ledger, shared by every simulated container of a test."""
+
+    def __init__(self) -> None:
+        self.claimed: set[int] = set()
+
+    def claim(self, slot: int, now_epoch_seconds: int) -> bool:
+        if slot in self.claimed:
+            return False
+        self.claimed.add(slot)
+        return True
+
+
+class RecordingMessageRetry:
+    def __init__(self) -> None:
+        self.postponed: list[tuple[str, str, int]] = []
+
+    def postpone(self, queue_arn: str, receipt_handle: str, seconds: int) -> None:
+        self.postponed.append((queue_arn, receipt_handle, seconds))

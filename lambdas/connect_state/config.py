@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cache
 
@@ -44,5 +45,33 @@ def contact_events_config() -> ContactEventsConfig:
         contact_table_name=os.environ["CONTACT_TABLE_NAME"],
         quarantine_queue_url=os.environ["QUARANTINE_QUEUE_URL"],
         event_bus_name=os.environ["EVENT_BUS_NAME"],
+        state_ttl_days=int(os.environ.get("STATE_TTL_DAYS", "90")),
+    )
+
+
+class EnrichmentConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    contact_table_name: str = Field(min_length=3)
+    call_slots_table_name: str = Field(min_length=3)
+    dead_letter_queue_url: str = Field(min_length=1)
+    queue_urls: dict[str, str]  # the trigger queues' ARN → URL, to postpone a message (backoff)
+    rate_per_second: float = Field(gt=0)
+    max_attempts: int = Field(ge=1)
+    not_found_attempts: int = Field(ge=1)
+    state_ttl_days: int = Field(ge=1)
+
+
+@cache
+def enrichment_config() -> EnrichmentConfig:
+    """Read at the first invocation, not at import, so tests set the environment before they call the handler."""
+    return EnrichmentConfig(
+        contact_table_name=os.environ["CONTACT_TABLE_NAME"],
+        call_slots_table_name=os.environ["CALL_SLOTS_TABLE_NAME"],
+        dead_letter_queue_url=os.environ["DEAD_LETTER_QUEUE_URL"],
+        queue_urls=json.loads(os.environ["TRIGGER_QUEUE_URLS"]),
+        rate_per_second=float(os.environ.get("RATE_PER_SECOND", "5")),
+        max_attempts=int(os.environ.get("MAX_ATTEMPTS", "8")),
+        not_found_attempts=int(os.environ.get("NOT_FOUND_ATTEMPTS", "5")),
         state_ttl_days=int(os.environ.get("STATE_TTL_DAYS", "90")),
     )

@@ -56,7 +56,15 @@ class Known:
     """What this container believes is stored: the first guess of a compare-and-set, never trusted further."""
 
     state: ContactState | None
+    revision: str | None = None  # the stored item's `revision`; None: no item, or one only enrichment has written
     abandoned_published: bool = False
+
+    @classmethod
+    def stored(cls, item: dict[str, Any] | None) -> Known:
+        """What a failed compare-and-set found. An item without `revision` holds only enrichment: no state yet."""
+        if not item or contact_state.REVISION not in item:
+            return cls(None)
+        return cls(contact_state.from_item(item), item[contact_state.REVISION], PUBLISHED_AT in item)
 
 
 @dataclass(frozen=True)
@@ -119,18 +127,18 @@ class ContactStateWriter:
             merged, outcomes = contact_state.merge(known.state, observations)
             if merged == known.state:
                 break  # duplicates or stale events only: nothing to write
+            item = contact_state.to_item(merged, self._ttl_days, int(now.timestamp()))
             result = self._store.compare_and_set(
                 contact_id,
-                known.state.revision() if known.state else None,
-                contact_state.to_item(merged, self._ttl_days, int(now.timestamp())),
+                known.revision,
+                item,
                 contact_state.REMOVABLE_ATTRIBUTES,
                 timestamps.format_timestamp(now),
             )
             if result.written:
-                known = Known(merged, known.abandoned_published)
+                known = Known(merged, item[contact_state.REVISION], known.abandoned_published)
                 break
-            current = result.current
-            known = Known(contact_state.from_item(current), PUBLISHED_AT in current) if current else Known(None)
+            known = Known.stored(result.current)
         else:
             self._cache.pop(contact_id, None)
             raise ConcurrentUpdateError(f"contact item kept changing during {MAX_WRITE_ATTEMPTS} attempts")
@@ -138,7 +146,7 @@ class ContactStateWriter:
         announced = False
         if merged.abandoned and merged.completed and not known.abandoned_published:
             announced = self._announce(merged, now)
-            self._cache.remember(contact_id, Known(merged, abandoned_published=True))
+            self._cache.remember(contact_id, Known(merged, known.revision, abandoned_published=True))
         return ContactResult(contact_id, merged.status, tuple(outcomes), announced)
 
     def _announce(self, state: ContactState, now: datetime) -> bool:

@@ -4,10 +4,12 @@ The table (see stacks/constructs/state_tables.py) has partition key `contactId` 
 `byQueue` (queueArn, queuedSince) holds only contacts waiting in a queue; `byAgent` (agentArn,
 connectedToAgentTimestamp) holds contacts that reached an agent.
 
-Two kinds of write, each one UpdateItem:
+Three kinds of write, each one UpdateItem:
 - the state: compare-and-set on `revision` (a hash of the merged state), so concurrent writers never lose an event;
-- the `Contact Abandoned` publication: a claim with a lease, then a confirmation (see service.contact_events).
-Neither touches the other's attributes, so they never conflict.
+- the `Contact Abandoned` publication: a claim with a lease, then a confirmation (see service.contact_events);
+- the DescribeContact enrichment: conditional on its own `enrichmentVersion` (see domain.enrichment).
+None of them checks another's attributes, so they never conflict. Enrichment may create the item before any contact
+event is written: the state's first write then expects "no `revision` yet", not "no item".
 """
 
 from __future__ import annotations
@@ -16,17 +18,22 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
+from connect_state.domain.enrichment import ENRICHMENT_ONLY, SHARED_WITH_CONTACT_EVENTS, Enrichment
 from connect_state.store import conditional_write
 from connect_state.store.conditional_write import WriteResult, condition_failed, old_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+_serializer = TypeSerializer()
 PUBLISHED_AT = "abandonedEventPublishedAt"
 CLAIM = "abandonedEventClaim"
 CLAIMED_AT = "abandonedEventClaimedAt"
+ENRICHMENT_STATUS = "enrichmentStatus"
+ENRICHMENT_VERSION = "enrichmentVersion"
 
 
 class Claim(StrEnum):
@@ -45,7 +52,7 @@ class ContactStateStore(Protocol):
         removable: tuple[str, ...],
         updated_at: str,
     ) -> WriteResult:
-        """Write `item` only if the stored item has `expected_revision` (None: only if there is no item)."""
+        """Write `item` only if the stored item has `expected_revision` (None: only if it has no revision yet)."""
         ...
 
     def claim_abandoned_publication(
@@ -55,6 +62,16 @@ class ContactStateStore(Protocol):
     def confirm_abandoned_publication(self, contact_id: str, token: str, published_at: str) -> None: ...
 
     def release_abandoned_publication(self, contact_id: str, token: str) -> None: ...
+
+
+class EnrichmentStore(Protocol):
+    def enrichment_status(self, contact_id: str) -> str | None:
+        """The stored `enrichmentStatus`, None if the contact was never enriched (or has no item)."""
+        ...
+
+    def write_enrichment(self, enrichment: Enrichment, ttl: int, updated_at: str) -> bool:
+        """False if a newer or more complete enrichment is already stored (nothing was written)."""
+        ...
 
 
 class DynamoDBContactStateStore:
@@ -72,7 +89,8 @@ class DynamoDBContactStateStore:
         updated_at: str,
     ) -> WriteResult:
         self.requests += 1
-        expected = None if expected_revision is None else {"revision": expected_revision}
+        # "no revision" rather than "no item": enrichment may have created the item first.
+        expected = {"revision": expected_revision}
         return conditional_write.compare_and_set(
             self._client, self._table_name, ("contactId", contact_id), expected, item, removable, updated_at
         )
@@ -141,6 +159,54 @@ class DynamoDBContactStateStore:
         except ClientError as error:
             if not condition_failed(error):
                 raise
+
+    def enrichment_status(self, contact_id: str) -> str | None:
+        self.requests += 1
+        response = self._client.get_item(
+            TableName=self._table_name,
+            Key={"contactId": {"S": contact_id}},
+            ProjectionExpression="#status",
+            ExpressionAttributeNames={"#status": ENRICHMENT_STATUS},
+        )
+        status = response.get("Item", {}).get(ENRICHMENT_STATUS, {})
+        return status.get("S")
+
+    def write_enrichment(self, enrichment: Enrichment, ttl: int, updated_at: str) -> bool:
+        """One UpdateItem: the enrichment's own attributes are replaced, the ones the COMPLETED event also carries are
+        only filled in (`if_not_exists`), `ttl` only set if no contact event set it; all if the stored version is not
+        newer. The same answer twice writes the same values."""
+        names = {"#version": ENRICHMENT_VERSION, "#updatedAt": "updatedAt"}
+        values: dict[str, Any] = {":version": {"S": enrichment.version}, ":updatedAt": {"S": updated_at}}
+        own = {
+            ENRICHMENT_STATUS: enrichment.status.value,
+            "enrichedAt": enrichment.enriched_at,
+            "enrichmentTrigger": enrichment.trigger.value,
+        }
+        own.update({name: enrichment.fields[name] for name in ENRICHMENT_ONLY if name in enrichment.fields})
+        assignments = ["#version = :version", "#updatedAt = :updatedAt"]
+        for index, (name, value) in enumerate(own.items()):
+            names[f"#e{index}"] = name
+            values[f":e{index}"] = _serializer.serialize(value)
+            assignments.append(f"#e{index} = :e{index}")
+        filled = {name: enrichment.fields[name] for name in SHARED_WITH_CONTACT_EVENTS if name in enrichment.fields}
+        filled["ttl"] = ttl
+        for index, (name, value) in enumerate(filled.items()):
+            names[f"#f{index}"] = name
+            values[f":f{index}"] = _serializer.serialize(value)
+            assignments.append(f"#f{index} = if_not_exists(#f{index}, :f{index})")
+        try:
+            self._update(
+                Key={"contactId": {"S": enrichment.contact_id}},
+                UpdateExpression="SET " + ", ".join(assignments),
+                ConditionExpression="attribute_not_exists(#version) OR #version <= :version",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if not condition_failed(error):
+                raise
+            return False
+        return True
 
     def _update(self, **request: Any) -> None:
         self.requests += 1

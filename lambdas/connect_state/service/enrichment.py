@@ -1,0 +1,274 @@
+"""Enrich finished contacts with DescribeContact, never faster than the configured rate, never losing a contact.
+
+A batch holds SQS messages whose bodies are COMPLETED contact events (sent at once) or DISCONNECTED ones (sent after
+the delay queue's delay). Per contact:
+1. skip if the stored item needs nothing more (one GetItem: a duplicate COMPLETED, or a fallback after COMPLETED);
+2. wait for a call slot (RateGate: every container shares one ledger of slots, 1/rate seconds each);
+3. DescribeContact, then one conditional UpdateItem (see store.contact_state_store.write_enrichment).
+Failures are retried through the queue: the message is reported failed and its visibility timeout set to an
+exponential backoff, so it comes back later without holding a function. Throttling and 5xx go to the dead-letter queue
+with their reason after `max_attempts`; ResourceNotFoundException is recorded as `enrichmentStatus: NOT_FOUND` after
+`not_found_attempts` (a new contact can take minutes to appear, an old one has expired); a message that is not a
+valid trigger goes to the dead-letter queue at once, with its reason.
+
+No boto3 here: the API, the stores, the queues and the clock are interfaces.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from connect_state.domain import enrichment, timestamps
+from connect_state.domain.enrichment import EnrichmentRequest, Trigger
+from connect_state.domain.records import Rejected
+from connect_state.models.contact_event import parse_contact_event
+from connect_state.store.call_slots import CallSlots
+from connect_state.store.contact_api import (
+    ApiThrottledError,
+    ContactApi,
+    ContactApiError,
+    ContactNotFoundError,
+    RequestRejectedError,
+)
+from connect_state.store.contact_state_store import EnrichmentStore
+from connect_state.store.message_retry import MessageRetry
+from connect_state.store.quarantine import Quarantine, QuarantinedRecord
+
+Ref = TypeVar("Ref")
+DEAD_LETTER_SOURCE = "contact-enrichment"
+TRIGGER_PRIORITY = {Trigger.COMPLETED: 0, Trigger.DISCONNECTED: 1}  # COMPLETED decides when both are in a batch
+
+
+class Outcome(StrEnum):
+    ENRICHED = "enriched"
+    ACW_IN_PROGRESS = "acw_in_progress"
+    NOT_FOUND = "not_found"  # recorded on the item after the last not-found attempt
+    SKIPPED = "skipped"  # the item already had what this trigger would fetch: no call
+    SUPERSEDED = "superseded"  # answered, but a newer or more complete answer was already stored
+    RETRIED = "retried"  # reported failed, back after a backoff
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8  # throttling, 5xx: then the dead-letter queue, with the reason
+    not_found_attempts: int = 5  # ResourceNotFoundException: then enrichmentStatus NOT_FOUND
+    backoff_base_seconds: int = 30
+    backoff_cap_seconds: int = 900
+    time_reserve_seconds: float = 10.0  # stop taking slots this close to the function's timeout
+
+
+@dataclass(frozen=True)
+class EnrichmentMessage(Generic[Ref]):
+    ref: Ref
+    body: str
+    attempt: int  # SQS ApproximateReceiveCount: 1 on the first delivery
+    queue_arn: str
+    receipt_handle: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class ContactEnrichmentResult:
+    contact_id: str
+    outcome: Outcome
+    reason: str | None = None  # an error code or a validation summary; never a value from the answer
+
+
+@dataclass
+class BatchReport(Generic[Ref]):
+    counts: Counter[str] = field(default_factory=Counter)
+    failed: list[tuple[Ref, Exception]] = field(default_factory=list)
+    contacts: list[ContactEnrichmentResult] = field(default_factory=list)
+    dead_lettered: list[tuple[str, str]] = field(default_factory=list)  # (SQS message id, reason)
+
+
+class RateGate:
+    """At most `rate_per_second` calls in any slot-aligned second, across every container: time is cut into slots of
+    1/rate seconds and a call needs its slot claimed (store.call_slots). Slot n starts at n/rate on the epoch clock, so
+    whole seconds hold exactly `rate` slots (for a whole rate), and calls are spread evenly instead of in bursts."""
+
+    def __init__(
+        self,
+        slots: CallSlots,
+        rate_per_second: float,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate_per_second <= 0:
+            raise ValueError("rate_per_second must be positive")
+        self._slots = slots
+        self._rate = rate_per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next_slot = 0  # slots before this one are taken or past, as far as this container knows
+
+    def acquire(self, deadline: float = math.inf) -> bool:
+        """Wait for and claim the next free slot; False (nothing claimed) if it would start after `deadline`."""
+        while True:
+            now = self._clock()
+            slot = max(math.floor(now * self._rate), self._next_slot)
+            start = slot / self._rate
+            if start > deadline:
+                return False
+            if start > now:
+                self._sleep(start - now)
+            self._next_slot = slot + 1
+            if self._slots.claim(slot, int(start)):
+                return True
+
+
+class EnrichmentBatch(Generic[Ref]):
+    def __init__(
+        self,
+        api: ContactApi,
+        store: EnrichmentStore,
+        gate: RateGate,
+        dead_letters: Quarantine,
+        retry: MessageRetry,
+        ttl_days: int,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        deadline: float = math.inf,
+        jitter: random.Random | None = None,
+    ) -> None:
+        self._api = api
+        self._store = store
+        self._gate = gate
+        self._dead_letters = dead_letters
+        self._retry = retry
+        self._ttl_days = ttl_days
+        self._policy = policy or RetryPolicy()
+        self._clock = clock
+        self._deadline = deadline - self._policy.time_reserve_seconds
+        self._jitter = jitter or random.Random()
+        self.report: BatchReport[Ref] = BatchReport()
+
+    def process(self, messages: Sequence[EnrichmentMessage[Ref]]) -> BatchReport[Ref]:
+        requests: dict[str, list[EnrichmentMessage[Ref]]] = defaultdict(list)
+        triggers: dict[str, EnrichmentRequest] = {}
+        rejected: list[tuple[EnrichmentMessage[Ref], str]] = []
+        for message in messages:
+            request = _request(message.body)
+            if isinstance(request, Rejected):
+                rejected.append((message, request.reason))
+                continue
+            requests[request.contact_id].append(message)
+            known = triggers.get(request.contact_id)
+            if known is None or TRIGGER_PRIORITY[request.trigger] < TRIGGER_PRIORITY[known.trigger]:
+                triggers[request.contact_id] = request
+        for contact_id, contact_messages in requests.items():
+            self._enrich(triggers[contact_id], contact_messages)
+        if rejected:
+            self._dead_letter(rejected)
+        return self.report
+
+    def _enrich(self, request: EnrichmentRequest, messages: list[EnrichmentMessage[Ref]]) -> None:
+        attempt = max(message.attempt for message in messages)
+        try:
+            if not enrichment.needs_call(request, self._store.enrichment_status(request.contact_id)):
+                self._done(request, Outcome.SKIPPED)
+                return
+            if not self._gate.acquire(self._deadline):
+                reason = "no call slot before the function's timeout"
+                self._postpone(request, messages, attempt, reason, attempt_for_backoff=1)
+                return
+            self.report.counts["calls"] += 1
+            try:
+                answer = self._api.describe_contact(request.instance_id, request.contact_id)
+            except ContactNotFoundError as error:
+                if attempt < self._policy.not_found_attempts:
+                    self._postpone(request, messages, attempt, error.reason)
+                    return
+                self._write(request, enrichment.not_found(request, self._now()))
+                return
+            self._write(request, enrichment.from_answer(request, answer, self._now()))
+        except RequestRejectedError as error:
+            reason = f"DescribeContact rejected the request: {error.reason}"
+            self._dead_letter([(message, reason) for message in messages])
+        except ContactApiError as error:
+            if isinstance(error, ApiThrottledError):
+                self.report.counts["throttled"] += 1
+            if attempt < self._policy.max_attempts:
+                self._postpone(request, messages, attempt, error.reason)
+            else:
+                reason = f"DescribeContact failed {attempt} times, last with {error.reason}"
+                self._dead_letter([(message, reason) for message in messages])
+        except Exception as error:  # DynamoDB, SQS: retried through the queue, bounded by its redrive policy
+            self._postpone(request, messages, attempt, type(error).__name__)
+
+    def _write(self, request: EnrichmentRequest, answer: enrichment.Enrichment) -> None:
+        start = answer.initiation_timestamp
+        ttl = (timestamps.epoch_seconds(start) if start else int(self._clock())) + self._ttl_days * 86_400
+        written = self._store.write_enrichment(answer, ttl, timestamps.format_timestamp(self._now()))
+        if not written:
+            self._done(request, Outcome.SUPERSEDED)
+        else:
+            self._done(request, Outcome(answer.status.value.lower()))
+
+    def _done(self, request: EnrichmentRequest, outcome: Outcome) -> None:
+        self.report.counts[outcome.value] += 1
+        self.report.contacts.append(ContactEnrichmentResult(request.contact_id, outcome))
+
+    def _postpone(
+        self,
+        request: EnrichmentRequest,
+        messages: list[EnrichmentMessage[Ref]],
+        attempt: int,
+        reason: str,
+        *,
+        attempt_for_backoff: int | None = None,
+    ) -> None:
+        delay = enrichment.retry_delay_seconds(
+            attempt_for_backoff or attempt,
+            self._policy.backoff_base_seconds,
+            self._policy.backoff_cap_seconds,
+            self._jitter,
+        )
+        for message in messages:
+            try:
+                self._retry.postpone(message.queue_arn, message.receipt_handle, delay)
+            except Exception:  # the queue's own visibility timeout still brings it back
+                self.report.counts["postpone_failed"] += 1
+            self.report.failed.append((message.ref, RetryLaterError(reason)))
+        self.report.counts[Outcome.RETRIED.value] += 1
+        self.report.contacts.append(ContactEnrichmentResult(request.contact_id, Outcome.RETRIED, reason))
+
+    def _dead_letter(self, entries: list[tuple[EnrichmentMessage[Ref], str]]) -> None:
+        records = [
+            QuarantinedRecord(reason, DEAD_LETTER_SOURCE, message.body, {"messageId": message.message_id})
+            for message, reason in entries
+        ]
+        unsent = set(self._dead_letters.send(records))
+        for index, (message, reason) in enumerate(entries):
+            if index in unsent:
+                self.report.failed.append((message.ref, RetryLaterError("dead-letter queue unavailable")))
+            else:
+                self.report.counts[Outcome.DEAD_LETTERED.value] += 1
+                self.report.dead_lettered.append((message.message_id, reason))
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), tz=UTC)
+
+
+class RetryLaterError(RuntimeError):
+    """A message reported as failed on purpose: it comes back after its backoff."""
+
+
+def _request(body: str) -> EnrichmentRequest | Rejected:
+    event = parse_contact_event(body)
+    if isinstance(event, Rejected):
+        return event
+    detail = event.detail
+    request = enrichment.request_for(detail.contact_id, detail.instance_arn, detail.event_type)
+    if request is None:
+        return Rejected(f"not an enrichment trigger: eventType {detail.event_type[:64]!r}")
+    return request

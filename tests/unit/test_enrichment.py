@@ -1,0 +1,254 @@
+"""DescribeContact enrichment, pure: what an answer adds to the contact item, which answer wins, when a call is
+needed, the backoff, and the rate gate (including 1,000 contacts completing at once, on fake clocks)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from connect_state.domain import enrichment
+from connect_state.domain.enrichment import EnrichmentRequest, EnrichmentStatus, Trigger
+from connect_state.service.enrichment import EnrichmentBatch, EnrichmentMessage, RateGate
+from tests import describe_contact
+from tests.fakes import InMemoryCallSlots, InMemoryQuarantine, RecordingMessageRetry
+from tests.samples import sample
+from tests.unit.test_contact_state import FULL, lifecycle
+
+NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+VOICE = lifecycle("c-voice", FULL)[-1]  # COMPLETED (built: no public sample exists)
+IVR = lifecycle("c-ivr", ("INITIATED", "CONNECTED_TO_SYSTEM", "DISCONNECTED", "COMPLETED"), queue=False)[-1]
+CHAT_DISCONNECTED = sample("ce15")  # real chat detail, DISCONNECTED
+
+
+def request(event: dict[str, Any]) -> EnrichmentRequest:
+    detail = event["detail"]
+    built = enrichment.request_for(detail["contactId"], detail["instanceArn"], detail["eventType"])
+    assert built is not None
+    return built
+
+
+def enriched(event: dict[str, Any], **answer: Any) -> enrichment.Enrichment:
+    contact = describe_contact.answer(event, **answer)["Contact"]
+    return enrichment.from_answer(request(event), contact, NOW)
+
+
+def test_a_voice_contact_with_acw_gets_the_acw_hold_reason_and_recording() -> None:
+    # Given the answer for a voice contact whose agent did 7 s of after-contact work and held 12 s
+    result = enriched(VOICE, acw_seconds=7, hold_seconds=12)
+    # Then every field is in the state's form, and ACW starts at the disconnect
+    disconnect = VOICE["detail"]["disconnectTimestamp"]
+    assert result.status is EnrichmentStatus.ENRICHED
+    assert result.fields["afterContactWorkStartTimestamp"] == disconnect
+    assert result.fields["afterContactWorkEndTimestamp"] == "2025-03-04T09:00:35.123Z"
+    assert (result.fields["afterContactWorkDuration"], result.fields["agentInitiatedHoldDuration"]) == (7, 12)
+    assert result.fields["disconnectReason"] == "CUSTOMER_DISCONNECT"
+    [recording] = result.fields["recordings"]
+    assert recording == {
+        "location": "connect-recordings/c-voice_20250304T0900_UTC.wav",
+        "status": "AVAILABLE",
+        "storageType": "S3",
+        "mediaStreamType": "AUDIO",
+        "participantType": "ALL",
+        "startTimestamp": VOICE["detail"]["agentInfo"]["connectedToAgentTimestamp"],
+        "stopTimestamp": disconnect,
+    }
+    assert result.initiation_timestamp == VOICE["detail"]["initiationTimestamp"]
+
+
+def test_the_acw_fields_agree_with_the_completed_event() -> None:
+    # Given the COMPLETED event (7 s ACW, 12 s hold) and DescribeContact's answer for the same contact
+    result = enriched(VOICE, acw_seconds=7, hold_seconds=12)
+    agent = VOICE["detail"]["agentInfo"]
+    # Then both say the same thing, so it does not matter which one is written first
+    assert {name: result.fields[name] for name in enrichment.SHARED_WITH_CONTACT_EVENTS} == {
+        name: agent[name] for name in enrichment.SHARED_WITH_CONTACT_EVENTS
+    }
+
+
+def test_customer_and_system_endpoints_are_never_read() -> None:
+    # Given an answer whose endpoints hold phone numbers
+    result = enriched(VOICE, acw_seconds=7)
+    # Then nothing of them is in the enrichment
+    text = json.dumps([result.fields, result.version, result.enriched_at], default=str)
+    assert describe_contact.CUSTOMER_PHONE not in text
+    assert describe_contact.SYSTEM_PHONE not in text
+
+
+def test_an_ivr_only_contact_has_a_reason_but_no_agent_fields() -> None:
+    result = enriched(IVR, disconnect_reason="CONTACT_FLOW_DISCONNECT")
+    assert result.status is EnrichmentStatus.ENRICHED
+    assert result.fields == {"disconnectReason": "CONTACT_FLOW_DISCONNECT"}
+
+
+def test_a_chat_still_in_acw_after_the_fallback_delay_is_acw_in_progress() -> None:
+    # Given the real chat's DISCONNECTED (no COMPLETED ever came) and an answer with ACW started, not ended
+    result = enriched(CHAT_DISCONNECTED, acw_seconds=60, acw_open=True)
+    # Then the start is kept, and the status says more may come
+    assert result.status is EnrichmentStatus.ACW_IN_PROGRESS
+    assert result.fields["afterContactWorkStartTimestamp"] == "2023-01-05T21:25:47.394Z"
+    assert "afterContactWorkEndTimestamp" not in result.fields
+    assert "recordings" not in result.fields  # chats have transcripts, not recordings
+
+
+def test_the_fallback_is_final_when_acw_has_ended() -> None:
+    assert enriched(CHAT_DISCONNECTED, acw_seconds=60).status is EnrichmentStatus.ENRICHED
+
+
+def test_versions_order_not_found_then_acw_in_progress_then_enriched_then_newer_answers() -> None:
+    missing = enrichment.not_found(request(VOICE), NOW)
+    open_acw = enriched(CHAT_DISCONNECTED, acw_seconds=60, acw_open=True)
+    final = enriched(CHAT_DISCONNECTED, acw_seconds=60)
+    newer = enriched(CHAT_DISCONNECTED, acw_seconds=90)  # a later LastUpdateTimestamp
+    assert missing.status is EnrichmentStatus.NOT_FOUND
+    assert missing.version < open_acw.version < final.version < newer.version
+
+
+@pytest.mark.parametrize(
+    ("trigger", "stored", "call"),
+    [
+        (Trigger.COMPLETED, None, True),
+        (Trigger.COMPLETED, "NOT_FOUND", True),  # COMPLETED may find what the fallback did not
+        (Trigger.COMPLETED, "ACW_IN_PROGRESS", True),  # ... and the end of ACW
+        (Trigger.COMPLETED, "ENRICHED", False),  # a duplicate COMPLETED costs no call
+        (Trigger.DISCONNECTED, None, True),  # the fallback: COMPLETED never came
+        (Trigger.DISCONNECTED, "ENRICHED", False),
+        (Trigger.DISCONNECTED, "NOT_FOUND", False),
+        (Trigger.DISCONNECTED, "ACW_IN_PROGRESS", False),
+    ],
+)
+def test_a_call_is_made_only_when_it_can_add_something(trigger: Trigger, stored: str | None, call: bool) -> None:
+    assert enrichment.needs_call(EnrichmentRequest("c", "i", trigger), stored) is call
+
+
+def test_only_completed_and_disconnected_ask_for_enrichment() -> None:
+    assert enrichment.request_for("c", "arn:aws:connect:eu-west-2:1:instance/abc", "QUEUED") is None
+    built = enrichment.request_for("c", "arn:aws:connect:eu-west-2:1:instance/abc", "COMPLETED")
+    assert built == EnrichmentRequest("c", "abc", Trigger.COMPLETED)
+
+
+def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
+    jitter = random.Random(7)
+    delays = [enrichment.retry_delay_seconds(attempt, 30, 900, jitter) for attempt in range(1, 9)]
+    steps = [30, 60, 120, 240, 480, 900, 900, 900]
+    assert all(step // 2 <= delay <= step for delay, step in zip(delays, steps, strict=True))
+    assert len(set(delays)) > 1
+
+
+class FakeClock:
+    """One container's view of time: sleeping and working move it on."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+        self.slept = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.slept += seconds
+
+
+def test_the_gate_spaces_calls_one_slot_apart_and_skips_slots_others_took() -> None:
+    # Given a ledger where another container already holds slots 10 and 11 (t = 2.0 s and 2.2 s at 5/s)
+    slots, clock = InMemoryCallSlots(), FakeClock(2.0)
+    slots.claimed.update({10, 11})
+    gate = RateGate(slots, 5, clock.time, clock.sleep)
+    # When this container asks three times
+    times = []
+    for _ in range(3):
+        assert gate.acquire()
+        times.append(round(clock.now, 3))
+    # Then it gets slots 12, 13 and 14, each at its start
+    assert times == [2.4, 2.6, 2.8]
+    assert {12, 13, 14} <= slots.claimed
+
+
+def test_the_gate_gives_up_rather_than_wait_past_the_deadline() -> None:
+    slots, clock = InMemoryCallSlots(), FakeClock(0.0)
+    slots.claimed.update(range(100))  # 20 s of slots taken by others
+    gate = RateGate(slots, 5, clock.time, clock.sleep)
+    assert gate.acquire(deadline=10.0) is False
+
+
+class TimedApi:
+    """DescribeContact that takes 80 ms and records when (on the calling container's clock) it was called."""
+
+    def __init__(self, calls: list[float]) -> None:
+        self.calls = calls
+        self.clock: FakeClock | None = None
+
+    def describe_contact(self, instance_id: str, contact_id: str) -> dict[str, Any]:
+        assert self.clock is not None
+        self.calls.append(self.clock.now)
+        self.clock.now += 0.08
+        return describe_contact.answer(VOICE, acw_seconds=7)["Contact"] | {"Id": contact_id}
+
+
+class NeverEnrichedStore:
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    def enrichment_status(self, contact_id: str) -> str | None:
+        return None
+
+    def write_enrichment(self, answer: enrichment.Enrichment, ttl: int, updated_at: str) -> bool:
+        self.written.append(answer.contact_id)
+        return True
+
+
+def test_a_thousand_contacts_completing_at_once_never_exceed_the_configured_rate() -> None:
+    # Given 1,000 COMPLETED messages arriving together (100 SQS batches of 10), taken by 4 concurrent containers
+    # (2 per trigger queue, the event source mappings' maximum concurrency), each with its own clock, all sharing
+    # the call-slot ledger, at the default 5 calls/s
+    rate, start = 5, 1_800_000_000.0
+    slots, calls, store = InMemoryCallSlots(), [], NeverEnrichedStore()
+    containers = [FakeClock(start) for _ in range(4)]
+    gates = [RateGate(slots, rate, clock.time, clock.sleep) for clock in containers]
+    batches = [
+        [
+            EnrichmentMessage(
+                ref=n,
+                body=json.dumps(lifecycle(f"c-{n:04d}", FULL)[-1]),
+                attempt=1,
+                queue_arn="completed",
+                receipt_handle=str(n),
+                message_id=str(n),
+            )
+            for n in range(first, first + 10)
+        ]
+        for first in range(0, 1000, 10)
+    ]
+    api = TimedApi(calls)
+    # When each batch goes to whichever container is free first (a discrete-event simulation)
+    for batch in batches:
+        index = min(range(len(containers)), key=lambda i: containers[i].now)
+        clock = containers[index]
+        api.clock = clock
+        report = EnrichmentBatch(
+            api,
+            store,
+            gates[index],
+            InMemoryQuarantine(),
+            RecordingMessageRetry(),
+            90,
+            clock=clock.time,
+            deadline=clock.now + 60,
+        ).process(batch)
+        assert report.failed == []
+    # Then every contact was enriched with one call each
+    assert len(calls) == 1000
+    assert len(set(store.written)) == 1000
+    # And no whole second of the clock saw more than 5 calls; no sliding second more than 6 (a call made late in
+    # its slot, then the next slot's call at its start)
+    per_second = Counter(int(moment - start) for moment in calls)
+    assert max(per_second.values()) == rate
+    ordered = sorted(calls)
+    assert max(sum(1 for t in ordered[i : i + 10] if t < ordered[i] + 1) for i in range(len(ordered))) <= rate + 1
+    # And the budget was used, not wasted: the 1,000th call was made in slot 999, 199.8 s after the first
+    assert round(ordered[-1] - start, 3) == 199.8
