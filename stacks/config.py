@@ -44,6 +44,20 @@ class AgentStreamSettings(BaseModel):
     max_record_age_seconds: int = Field(3600, ge=60, le=604_800, alias="maxRecordAgeSeconds")
 
 
+class EnrichmentSettings(BaseModel):
+    """DescribeContact enrichment (README "Enrichment"): how fast, how long to wait for COMPLETED, how often to try."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    enabled: bool = True
+    # Calls per second for the whole deployment; the account's quota (10/s, burst 15) is shared with other apps.
+    rate_per_second: float = Field(5, gt=0, le=100, alias="ratePerSecond")
+    # SQS delay queues wait at most 15 minutes.
+    disconnected_delay_minutes: int = Field(15, ge=0, le=15, alias="disconnectedDelayMinutes")
+    max_attempts: int = Field(8, ge=1, le=30, alias="maxAttempts")
+    not_found_attempts: int = Field(5, ge=1, le=30, alias="notFoundAttempts")
+
+
 class AlarmSettings(BaseModel):
     """Where alarms go and when they fire."""
 
@@ -53,6 +67,7 @@ class AlarmSettings(BaseModel):
     topic_arn: str | None = Field(None, alias="topicArn")
     iterator_age_seconds: int = Field(60, ge=1, alias="iteratorAgeSeconds")
     end_to_end_lag_seconds: int = Field(30, ge=1, alias="endToEndLagSeconds")
+    enrichment_backlog_age_seconds: int = Field(900, ge=60, alias="enrichmentBacklogAgeSeconds")
 
     @field_validator("email")
     @classmethod
@@ -84,6 +99,7 @@ class DeploymentConfig(BaseModel):
     tracing: bool = True
     agent_stream: AgentStreamSettings = Field(default_factory=AgentStreamSettings, alias="agentStream")
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     max_agent_event_bytes: int = Field(131_072, ge=1024, le=1_048_576, alias="maxAgentEventBytes")
     # Where `Contact Abandoned` is published: None creates a project bus; "default" or a name uses that bus.
     event_bus_name: str | None = Field(None, alias="eventBusName")
@@ -169,6 +185,7 @@ CONTEXT_KEYS = (
     "alarms",
     "maxAgentEventBytes",
     "eventBusName",
+    "enrichment",
 )
 
 

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from stacks.config import DeploymentConfig
 from stacks.constructs.agent_event_consumer import AgentEventConsumer
+from stacks.constructs.contact_enrichment import ContactEnrichment
 from stacks.constructs.contact_event_consumer import ContactEventConsumer
 from stacks.constructs.lambda_runtime import LambdaRuntime
 from stacks.constructs.monitoring import Monitoring
@@ -45,20 +46,42 @@ class RealtimeStateStack(Stack):
         CfnOutput(self, "ContactEventsDeadLetterQueueUrl", value=contacts.buffer_dead_letter_queue.queue_url)
         CfnOutput(self, "ContactEventRuleDeadLetterQueueUrl", value=contacts.rule_dead_letter_queue.queue_url)
 
+        functions = [agents.function, contacts.function]
+        must_stay_empty = {
+            "AgentEventsQuarantine": agents.quarantine_queue,
+            "AgentEventsOnFailure": agents.on_failure_queue,
+            "ContactEventsQuarantine": contacts.quarantine_queue,
+            "ContactEventsDeadLetter": contacts.buffer_dead_letter_queue,
+            "ContactEventRuleDeadLetter": contacts.rule_dead_letter_queue,
+        }
+        backlogs = {}
+        if config.enrichment.enabled:
+            enrichment = ContactEnrichment(
+                self,
+                "ContactEnrichment",
+                config=config,
+                runtime=runtime,
+                contact_table=tables.contact_table,
+                rule_dead_letter_queue=contacts.rule_dead_letter_queue,
+                encryption_key=key,
+            )
+            functions.append(enrichment.function)
+            must_stay_empty["ContactEnrichmentDeadLetter"] = enrichment.dead_letter_queue
+            # The delay queue's messages are that old before anyone may read them.
+            delay_seconds = config.enrichment.disconnected_delay_minutes * 60
+            backlogs["EnrichmentCompletedBacklog"] = (enrichment.completed_queue, 0)
+            backlogs["EnrichmentDisconnectedBacklog"] = (enrichment.disconnected_queue, delay_seconds)
+            CfnOutput(self, "ContactEnrichmentDeadLetterQueueUrl", value=enrichment.dead_letter_queue.queue_url)
+
         monitoring = Monitoring(
             self,
             "Monitoring",
             config=config,
             encryption_key=key,
-            functions=[agents.function, contacts.function],
+            functions=functions,
             stream_consumer=agents.function,
-            queues_that_must_stay_empty={
-                "AgentEventsQuarantine": agents.quarantine_queue,
-                "AgentEventsOnFailure": agents.on_failure_queue,
-                "ContactEventsQuarantine": contacts.quarantine_queue,
-                "ContactEventsDeadLetter": contacts.buffer_dead_letter_queue,
-                "ContactEventRuleDeadLetter": contacts.rule_dead_letter_queue,
-            },
+            queues_that_must_stay_empty=must_stay_empty,
+            backlogs=backlogs,
             lag_metrics=["AgentEventLagSeconds", "ContactEventLagSeconds"],
         )
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)

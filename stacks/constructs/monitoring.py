@@ -44,6 +44,7 @@ class Monitoring(Construct):
         stream_consumer: lambda_.Function,
         queues_that_must_stay_empty: dict[str, sqs.IQueue],
         lag_metrics: Sequence[str],
+        backlogs: dict[str, tuple[sqs.IQueue, int]] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         settings = config.alarms
@@ -85,6 +86,15 @@ class Monitoring(Construct):
                 queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
                 threshold=0,
                 description=f"{name} has messages: see the runbook in the README.",
+            )
+        # Work queues whose oldest message is too old: enrichment is falling behind (throttling, errors, or more
+        # contacts than the configured rate allows). `floor` is how old a message is before it may be read at all.
+        for name, (queue, floor) in (backlogs or {}).items():
+            self._alarm(
+                name,
+                queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
+                threshold=floor + settings.enrichment_backlog_age_seconds,
+                description=f"{name}: the oldest message waits over {settings.enrichment_backlog_age_seconds} s.",
             )
         for function in functions:
             # The consumer construct's id (AgentEvents, ContactEvents): the function itself is just "Function".
@@ -139,6 +149,31 @@ class Monitoring(Construct):
                         statistic="Maximum",
                         period=PERIOD,
                     )
+                ],
+                width=12,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Contact enrichment",
+                left=[
+                    pipeline_metric(name)
+                    for name in (
+                        "ContactsEnriched",
+                        "ContactsEnrichedAcwInProgress",
+                        "ContactEnrichmentNotFound",
+                        "ContactEnrichmentRetried",
+                        "ContactEnrichmentDeadLettered",
+                    )
+                ],
+                right=[pipeline_metric("DescribeContactCalls"), pipeline_metric("DescribeContactThrottled")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Backlog: age of the oldest message (s)",
+                left=[
+                    queue.metric_approximate_age_of_oldest_message(period=PERIOD, label=name)
+                    for name, (queue, _) in (backlogs or {}).items()
                 ],
                 width=12,
             ),

@@ -92,3 +92,12 @@ def test_template_carries_the_asset_metadata_sam_local_invoke_needs() -> None:
     assert [f["Metadata"]["aws:asset:property"] for f in functions] == ["Code"] * len(functions)
     assert [layer["Metadata"]["aws:asset:property"] for layer in layers] == ["Content"]
     assert all(f["Metadata"]["aws:asset:path"].startswith("asset.") for f in [*functions, *layers])
+
+
+def test_enrichment_sample_is_an_sqs_batch_of_completed_and_disconnected_triggers() -> None:
+    from connect_state.models.contact_event import ContactEvent, parse_contact_event
+
+    event = json.loads((EVENTS / "enrichment.json").read_text())
+    parsed = [parse_contact_event(r["body"]) for r in event["Records"]]
+    assert all(isinstance(p, ContactEvent) for p in parsed)
+    assert sorted(p.detail.event_type for p in parsed if isinstance(p, ContactEvent)) == ["COMPLETED", "DISCONNECTED"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
 from tests.lambda_context import FakeLambdaContext
 
@@ -156,3 +157,110 @@ def contact_pipeline(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Con
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
+
+
+@dataclass
+class EnrichmentPipeline:
+    """The enrichment function's world in moto: the contact table, the call-slot table, the two trigger queues
+    (COMPLETED at once, DISCONNECTED after the delay) and the dead-letter queue. DescribeContact is `stubber`."""
+
+    contacts: ContactPipeline
+    completed_url: str
+    disconnected_url: str
+    dead_letter_url: str
+    stubber: Stubber
+    last_event: dict[str, Any] = field(default_factory=dict)  # the last batch delivered, to end its backoff
+
+    def queue_arn(self, queue_url: str) -> str:
+        attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+        return attributes["Attributes"]["QueueArn"]
+
+    def send(self, queue_url: str, *events: dict[str, Any]) -> None:
+        for event in events:
+            boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
+
+    def poll(self, queue_url: str) -> dict[str, Any]:
+        """What Lambda's SQS poller hands the function: up to 10 visible messages, with their receive counts."""
+        messages = (
+            boto3.client("sqs")
+            .receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"])
+            .get("Messages", [])
+        )
+        arn = self.queue_arn(queue_url)
+        return {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m["Attributes"],
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": arn,
+                    "awsRegion": "eu-west-2",
+                }
+                for m in messages
+            ]
+        }
+
+    def settle(self, queue_url: str, event: dict[str, Any], response: dict[str, Any]) -> None:
+        """Lambda deletes what the function did not report as failed."""
+        failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+        for record in event["Records"]:
+            if record["messageId"] not in failed:
+                boto3.client("sqs").delete_message(QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"])
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return _drain(self.dead_letter_url)
+
+    def slots_claimed(self) -> int:
+        return len(boto3.client("dynamodb").scan(TableName="call-slots")["Items"])
+
+
+@pytest.fixture
+def enrichment_pipeline(
+    contact_pipeline: ContactPipeline, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[EnrichmentPipeline]:
+    from connect_state import config
+    from connect_state.handlers import enrichment
+    from connect_state.store.contact_api import CLIENT_CONFIG, ConnectContactApi
+
+    boto3.client("dynamodb").create_table(
+        TableName="call-slots",
+        KeySchema=[{"AttributeName": "slot", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "slot", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    sqs = boto3.client("sqs")
+    urls = {name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in ("completed", "disconnected", "dlq")}
+    pipeline = EnrichmentPipeline(
+        contact_pipeline,
+        urls["completed"],
+        urls["disconnected"],
+        urls["dlq"],
+        Stubber(boto3.client("connect", config=CLIENT_CONFIG)),
+    )
+    monkeypatch.setenv("CALL_SLOTS_TABLE_NAME", "call-slots")
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", urls["dlq"])
+    monkeypatch.setenv(
+        "TRIGGER_QUEUE_URLS",
+        json.dumps({pipeline.queue_arn(url): url for url in (urls["completed"], urls["disconnected"])}),
+    )
+    monkeypatch.setenv("RATE_PER_SECOND", "50")  # the gate's own behaviour is tested in the unit tier
+    monkeypatch.setenv("MAX_ATTEMPTS", "8")
+    monkeypatch.setenv("NOT_FOUND_ATTEMPTS", "5")
+    cached = (
+        config.enrichment_config,
+        enrichment._store,
+        enrichment._gate,
+        enrichment._dead_letters,
+        enrichment._retry,
+    )
+    for function in cached:
+        function.cache_clear()
+    monkeypatch.setattr(enrichment, "_api", lambda: ConnectContactApi(pipeline.stubber.client))
+    with pipeline.stubber:
+        yield pipeline
+    for function in cached:
+        function.cache_clear()

@@ -10,12 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from connect_state.handlers import agent_events, contact_events
+from connect_state.handlers import agent_events, contact_events, enrichment
 from connect_state.observability import logger
-from tests import samples
-from tests.integration.conftest import AgentPipeline, ContactPipeline
+from tests import describe_contact, samples
+from tests.integration.conftest import AgentPipeline, ContactPipeline, EnrichmentPipeline
 from tests.integration.test_contact_events_handler import sqs_event
 from tests.lambda_context import FakeLambdaContext
+from tests.unit.test_contact_state import FULL, lifecycle
 
 PHONE = re.compile(r"\+\d{7,15}")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -61,5 +62,21 @@ def test_handlers_log_no_customer_endpoint(
     logs = debug_logs.getvalue()
     assert '"message":"contact event quarantined"' in logs
     assert '"message":"agent event batch"' in logs
+    assert PHONE.findall(logs) == []
+    assert EMAIL.findall(logs) == []
+
+
+def test_enrichment_logs_no_customer_endpoint(
+    enrichment_pipeline: EnrichmentPipeline, lambda_context: FakeLambdaContext, debug_logs: io.StringIO
+) -> None:
+    # Given DescribeContact answers whose CustomerEndpoint and SystemEndpoint are phone numbers
+    voice = lifecycle("c-logged", FULL)
+    enrichment_pipeline.send(enrichment_pipeline.completed_url, voice[-1])
+    enrichment_pipeline.stubber.add_response("describe_contact", describe_contact.answer(voice[-1], acw_seconds=7))
+    enrichment.lambda_handler(enrichment_pipeline.poll(enrichment_pipeline.completed_url), lambda_context)
+    # Then the logs say what happened, and hold no phone number
+    logs = debug_logs.getvalue()
+    assert '"outcome":"enriched"' in logs
+    assert describe_contact.CUSTOMER_PHONE not in logs
     assert PHONE.findall(logs) == []
     assert EMAIL.findall(logs) == []

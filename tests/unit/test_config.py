@@ -64,6 +64,14 @@ def test_command_line_values_arrive_as_strings_and_are_understood() -> None:
             'cdk.json context "agentStream.batchSize": Input should be greater than or equal to 1',
         ),
         (
+            {"enrichment": {"disconnectedDelayMinutes": 30}},
+            'cdk.json context "enrichment.disconnectedDelayMinutes": Input should be less than or equal to 15',
+        ),
+        (
+            {"enrichment": {"ratePerSecond": 0}},
+            'cdk.json context "enrichment.ratePerSecond": Input should be greater than 0',
+        ),
+        (
             {"connectInstanceArn": [EXAMPLE_INSTANCE_ARN, OTHER_INSTANCE.replace("eu-west-2", "us-east-1")]},
             'cdk.json context "connectInstanceArn": all instances must be in one Region (Connect publishes contact '
             "events in the instance's Region), got ['eu-west-2', 'us-east-1']",

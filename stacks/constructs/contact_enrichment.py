@@ -1,0 +1,195 @@
+"""DescribeContact enrichment: finished contacts → the enrichment function → their contact state items.
+
+Wired with EventBridge and SQS features, not code that schedules:
+- a rule sends COMPLETED contact events (the end of after-contact work) to the completed queue, read at once;
+- a rule sends DISCONNECTED contact events to the disconnected queue, an SQS delay queue: its messages become visible
+  `disconnectedDelayMinutes` later, when the function enriches the contact only if COMPLETED never did (COMPLETED is
+  best effort: a chat whose agent goes offline without clearing it may never send one).
+Both rules retry for 24 hours, then use the contact events' rule dead-letter queue.
+
+The rate (`ratePerSecond`, for the whole deployment) holds by construction: every DescribeContact call needs a slot of
+1/rate seconds claimed in the call-slots table with a conditional write, whichever container makes it. Each trigger
+queue's event source runs at most 2 invocations at once (the lowest maximum concurrency Lambda allows), in batches of
+10, so at most 4 containers wait for slots. Retries back off through the queue (visibility timeout) and are bounded:
+the function itself sends a message to the dead-letter queue, with its reason, after its last attempt; the queues'
+redrive policy (a few receives more) only catches invocations that died (timeouts, crashes).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from cdk_nag import NagSuppressions
+from constructs import Construct
+
+from stacks.config import DeploymentConfig
+from stacks.constructs.contact_event_consumer import (
+    CONTACT_EVENT_DETAIL_TYPE,
+    CONTACT_EVENT_SOURCE,
+    TARGET_MAX_EVENT_AGE,
+    TARGET_RETRY_ATTEMPTS,
+    VISIBILITY_TIMEOUT_FACTOR,
+)
+from stacks.constructs.lambda_runtime import LambdaRuntime
+from stacks.constructs.queues import dead_letter_queue, encrypted_queue
+
+BATCH_SIZE = 10
+MAX_BATCHING_WINDOW = Duration.seconds(1)
+MAX_CONCURRENCY_PER_QUEUE = 2  # Lambda's minimum for an SQS event source
+FUNCTION_TIMEOUT_SECONDS = 60
+# Receives beyond the function's own attempt limits before SQS moves a message itself: deferrals (no call slot
+# before the timeout) and invocations that died also count as receives.
+SPARE_RECEIVES = 3
+
+
+class ContactEnrichment(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        runtime: LambdaRuntime,
+        contact_table: dynamodb.ITableV2,
+        rule_dead_letter_queue: sqs.IQueue,
+        encryption_key: kms.IKey | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        settings = config.enrichment
+
+        # Messages given up on (throttled or failing every attempt, or not a valid trigger), each with its reason.
+        self.dead_letter_queue = dead_letter_queue(self, "DeadLetter", encryption_key)
+        # The shared ledger of call slots; its items expire after an hour, nothing in it is worth keeping.
+        self.call_slots_table = dynamodb.TableV2(
+            self,
+            "CallSlots",
+            partition_key=dynamodb.Attribute(name="slot", type=dynamodb.AttributeType.STRING),
+            billing=dynamodb.Billing.on_demand(),
+            encryption=(
+                dynamodb.TableEncryptionV2.customer_managed_key(encryption_key)
+                if encryption_key
+                else dynamodb.TableEncryptionV2.aws_managed_key()
+            ),
+            time_to_live_attribute="ttl",
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.call_slots_table,
+            [
+                {
+                    "id": "AwsSolutions-DDB3",
+                    "reason": "Call slots live one hour and only pace API calls: there is nothing to recover.",
+                }
+            ],
+        )
+
+        redrive = sqs.DeadLetterQueue(
+            max_receive_count=max(settings.max_attempts, settings.not_found_attempts) + SPARE_RECEIVES,
+            queue=self.dead_letter_queue,
+        )
+        visibility_timeout = Duration.seconds(FUNCTION_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR)
+        self.completed_queue = encrypted_queue(
+            self, "CompletedQueue", encryption_key, visibility_timeout=visibility_timeout, dead_letter_queue=redrive
+        )
+        self.disconnected_queue = encrypted_queue(
+            self,
+            "DisconnectedDelayQueue",
+            encryption_key,
+            visibility_timeout=visibility_timeout,
+            dead_letter_queue=redrive,
+            delivery_delay=Duration.minutes(settings.disconnected_delay_minutes),
+        )
+        self.rules = {
+            trigger: self._rule(trigger, queue, config, rule_dead_letter_queue)
+            for trigger, queue in (("COMPLETED", self.completed_queue), ("DISCONNECTED", self.disconnected_queue))
+        }
+
+        self.function = runtime.function(
+            self,
+            "Function",
+            handler="connect_state.handlers.enrichment.lambda_handler",
+            description="Finished Amazon Connect contacts -> DescribeContact -> contact state (ACW, recordings)",
+            timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
+            environment={
+                "CONTACT_TABLE_NAME": contact_table.table_name,
+                "CALL_SLOTS_TABLE_NAME": self.call_slots_table.table_name,
+                "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
+                # [queue ARN, queue URL] pairs: Lambda's event names the queue by ARN, ChangeMessageVisibility by URL.
+                "TRIGGER_QUEUE_URLS": Stack.of(self).to_json_string(
+                    [[queue.queue_arn, queue.queue_url] for queue in (self.completed_queue, self.disconnected_queue)]
+                ),
+                "RATE_PER_SECOND": str(settings.rate_per_second),
+                "MAX_ATTEMPTS": str(settings.max_attempts),
+                "NOT_FOUND_ATTEMPTS": str(settings.not_found_attempts),
+                "STATE_TTL_DAYS": str(config.state_ttl_days),
+            },
+        )
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["connect:DescribeContact"],
+                resources=[f"{arn}/contact/*" for arn in config.connect_instance_arns],
+            )
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.function,
+            [
+                {
+                    "id": "AwsSolutions-IAM5",
+                    "reason": "DescribeContact is authorised per contact, and contacts are created all day: the "
+                    "resource is every contact of the configured instance(s), nothing wider.",
+                    "appliesTo": [f"Resource::{arn}/contact/*" for arn in config.connect_instance_arns],
+                }
+            ],
+            apply_to_children=True,
+        )
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"], resources=[contact_table.table_arn]
+            )
+        )
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[self.call_slots_table.table_arn])
+        )
+        if encryption_key is not None:
+            encryption_key.grant_encrypt_decrypt(self.function)
+        self.dead_letter_queue.grant_send_messages(self.function)
+        for queue in (self.completed_queue, self.disconnected_queue):
+            # The event source grants receive, delete and ChangeMessageVisibility (the backoff).
+            self.function.add_event_source(
+                sources.SqsEventSource(
+                    queue,
+                    batch_size=BATCH_SIZE,
+                    max_batching_window=MAX_BATCHING_WINDOW,
+                    max_concurrency=MAX_CONCURRENCY_PER_QUEUE,
+                    report_batch_item_failures=True,
+                )
+            )
+
+    def _rule(
+        self, event_type: str, queue: sqs.IQueue, config: DeploymentConfig, rule_dead_letter_queue: sqs.IQueue
+    ) -> events.Rule:
+        rule = events.Rule(
+            self,
+            f"{event_type.title()}Rule",
+            description=f"{event_type} contact events of the configured instances, to enrich with DescribeContact",
+            event_pattern=events.EventPattern(
+                source=[CONTACT_EVENT_SOURCE],
+                detail_type=[CONTACT_EVENT_DETAIL_TYPE],
+                detail={"instanceArn": list(config.connect_instance_arns), "eventType": [event_type]},
+            ),
+        )
+        rule.add_target(
+            targets.SqsQueue(
+                queue,
+                dead_letter_queue=rule_dead_letter_queue,
+                retry_attempts=TARGET_RETRY_ATTEMPTS,
+                max_event_age=TARGET_MAX_EVENT_AGE,
+            )
+        )
+        return rule
