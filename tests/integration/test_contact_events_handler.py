@@ -82,6 +82,20 @@ def test_bad_bodies_are_quarantined_with_a_reason_and_not_retried(
     assert set(contact_pipeline.items()) == {"8b6c3e87-a3d5-46d6-b8bf-3aa1def785b2"}
 
 
+def test_a_quarantined_event_redriven_to_the_buffer_queue_is_applied(
+    contact_pipeline: ContactPipeline, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a valid event that an older, stricter version quarantined (simulated: the quarantine message as written)
+    event = samples.sample("ce13")
+    quarantined = {"reason": "invalid contact event: ...", "source": "contact-event-rule", "origin": {}}
+    quarantined |= {"raw": json.dumps(event), "rawTruncated": False}
+    # When the operator redrives the quarantine queue to the buffer queue
+    assert invoke(sqs_event(json.dumps(quarantined)), lambda_context) == {"batchItemFailures": []}
+    # Then the event inside is applied, not quarantined again
+    assert contact_pipeline.quarantined() == []
+    assert contact_pipeline.items()[event["detail"]["contactId"]]["status"] == "QUEUED"
+
+
 def test_throttled_contact_is_retried_and_the_others_are_applied(
     contact_pipeline: ContactPipeline, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -241,3 +241,22 @@ def test_bad_messages_go_to_the_dead_letter_queue_at_once_with_a_reason(
     reasons = sorted(dead["reason"] for dead in enrichment_pipeline.dead_letters())
     assert reasons == ["not JSON", "not an enrichment trigger: eventType 'QUEUED'"]
     assert enrichment_pipeline.slots_claimed() == 0
+
+
+def test_a_dead_letter_redriven_to_its_queue_is_enriched(
+    enrichment_pipeline: EnrichmentPipeline, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a message dead-lettered after 8 throttles (attempts exhausted on the first delivery for brevity)
+    enrichment_pipeline.send(enrichment_pipeline.completed_url, VOICE[-1])
+    expect_error(enrichment_pipeline, "ThrottlingException", 429)
+    event = enrichment_pipeline.poll(enrichment_pipeline.completed_url)
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "8"
+    enrichment.lambda_handler(event, lambda_context)
+    enrichment_pipeline.settle(enrichment_pipeline.completed_url, event, {"batchItemFailures": []})
+    [dead] = enrichment_pipeline.dead_letters()
+    # When the operator redrives the dead-letter queue to the completed queue, once the quota is back
+    boto3.client("sqs").send_message(QueueUrl=enrichment_pipeline.completed_url, MessageBody=json.dumps(dead))
+    expect_describe(enrichment_pipeline, VOICE[-1], acw_seconds=7)
+    # Then the original event inside it is enriched
+    assert deliver(enrichment_pipeline, enrichment_pipeline.completed_url, lambda_context) == {"batchItemFailures": []}
+    assert enrichment_pipeline.contacts.items()["c-voice"]["enrichmentStatus"] == "ENRICHED"

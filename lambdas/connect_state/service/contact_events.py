@@ -31,7 +31,7 @@ from connect_state.models.contact_event import parse_contact_event
 from connect_state.store.conditional_write import ConcurrentUpdateError
 from connect_state.store.contact_state_store import PUBLISHED_AT, Claim, ContactStateStore
 from connect_state.store.event_publisher import CONTACT_ABANDONED, EventPublisher
-from connect_state.store.quarantine import Quarantine, QuarantinedRecord
+from connect_state.store.quarantine import Quarantine, QuarantinedRecord, original_body
 
 Ref = TypeVar("Ref")  # whatever the caller needs to report a message as failed (Powertools' record object)
 MAX_WRITE_ATTEMPTS = 5
@@ -186,11 +186,10 @@ class ContactEventBatch(Generic[Ref]):
 
     def accept(self, message: QueueMessage[Ref]) -> str:
         """Parse one message; returns what it is (for the BatchProcessor's success result)."""
-        parsed = parse_contact_event(message.body)
+        body = original_body(message.body)  # a quarantined message redriven here by an operator
+        parsed = parse_contact_event(body)
         if isinstance(parsed, Rejected):
-            self._rejected.append(
-                (message, QuarantinedRecord(parsed.reason, QUARANTINE_SOURCE, message.body, message.origin))
-            )
+            self._rejected.append((message, QuarantinedRecord(parsed.reason, QUARANTINE_SOURCE, body, message.origin)))
             return f"quarantined: {parsed.reason}"
         if parsed.envelope_missing:
             self.report.counts["no_envelope"] += 1

@@ -40,7 +40,7 @@ from connect_state.store.contact_api import (
 )
 from connect_state.store.contact_state_store import EnrichmentStore
 from connect_state.store.message_retry import MessageRetry
-from connect_state.store.quarantine import Quarantine, QuarantinedRecord
+from connect_state.store.quarantine import Quarantine, QuarantinedRecord, original_body
 
 Ref = TypeVar("Ref")
 DEAD_LETTER_SOURCE = "contact-enrichment"
@@ -244,7 +244,9 @@ class EnrichmentBatch(Generic[Ref]):
 
     def _dead_letter(self, entries: list[tuple[EnrichmentMessage[Ref], str]]) -> None:
         records = [
-            QuarantinedRecord(reason, DEAD_LETTER_SOURCE, message.body, {"messageId": message.message_id})
+            QuarantinedRecord(
+                reason, DEAD_LETTER_SOURCE, original_body(message.body), {"messageId": message.message_id}
+            )
             for message, reason in entries
         ]
         unsent = set(self._dead_letters.send(records))
@@ -264,7 +266,7 @@ class RetryLaterError(RuntimeError):
 
 
 def _request(body: str) -> EnrichmentRequest | Rejected:
-    event = parse_contact_event(body)
+    event = parse_contact_event(original_body(body))
     if isinstance(event, Rejected):
         return event
     detail = event.detail

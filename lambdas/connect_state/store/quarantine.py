@@ -60,6 +60,20 @@ class SqsQuarantine:
         return failed
 
 
+def original_body(body: str) -> str:
+    """The record inside a quarantine / dead-letter message, so that an operator can redrive such a queue straight
+    back to its source queue once the cause is fixed (README "Operations"); any other body is returned as it is."""
+    if not body.startswith('{"reason"'):  # what _message writes first; real events never start so
+        return body
+    try:
+        document = json.loads(body)
+    except json.JSONDecodeError:
+        return body
+    if isinstance(document, dict) and isinstance(document.get("raw"), str) and not document.get("rawTruncated"):
+        return str(document["raw"])
+    return body
+
+
 def _message(record: QuarantinedRecord) -> dict[str, Any]:
     truncated = len(record.raw) > MAX_RAW_CHARS
     return {
