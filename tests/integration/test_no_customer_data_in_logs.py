@@ -62,6 +62,13 @@ def test_handlers_log_no_customer_endpoint(
     logs = debug_logs.getvalue()
     assert '"message":"contact event quarantined"' in logs
     assert '"message":"agent event batch"' in logs
+    # each agent's line carries its ARN as correlation id, each contact's its contact id
+    ae07 = samples.sample("ae07")["AgentARN"]
+    assert '"message":"agent state merged","timestamp"' in logs
+    assert any(
+        '"message":"agent state merged"' in line and f'"correlation_id":"{ae07}"' in line for line in logs.splitlines()
+    )
+    assert '"message":"agent event quarantined"' in logs
     assert PHONE.findall(logs) == []
     assert EMAIL.findall(logs) == []
 

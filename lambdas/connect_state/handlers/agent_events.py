@@ -72,13 +72,31 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def _publish(report: BatchReport[KinesisStreamRecord]) -> None:
-    # Counts and reasons only: record bodies (names, contact ids) stay in the quarantine queue, never in logs.
-    logger.info("agent event batch", extra={"outcomes": dict(report.counts), "retried": len(report.failed)})
-    for _, error in report.failed:
-        logger.warning("agent event write failed; Lambda will retry", extra={"error": type(error).__name__})
+    _log(report)
     for outcome, count in report.counts.items():
         metrics.add_metric(name=METRIC_NAMES.get(outcome, outcome), unit=MetricUnit.Count, value=count)
     if report.failed:
         metrics.add_metric(name="AgentEventsRetried", unit=MetricUnit.Count, value=len(report.failed))
     if report.lag_seconds:
         metrics.add_metric(name="AgentEventLagSeconds", unit=MetricUnit.Seconds, value=max(report.lag_seconds))
+
+
+def _log(report: BatchReport[KinesisStreamRecord]) -> None:
+    """A batch summary, then one line per agent correlated by its ARN (DEBUG unless it failed), then one per
+    quarantined record with where to find it. Counts and reasons only: bodies (names, contact ids) are never logged."""
+    logger.info("agent event batch", extra={"outcomes": dict(report.counts), "retried": len(report.failed)})
+    for agent in report.agents:
+        logger.set_correlation_id(agent.agent_arn)
+        if agent.error is not None:
+            logger.warning(
+                "agent event write failed; Lambda will retry",
+                extra={"error": type(agent.error).__name__, "events": agent.events},
+            )
+        else:
+            logger.debug("agent state merged", extra={"events": agent.events, "outcomes": agent.outcomes})
+    logger.set_correlation_id(None)
+    for origin, reason in report.quarantined:
+        logger.warning(
+            "agent event quarantined",
+            extra={"reason": reason, "sequenceNumber": origin.get("sequenceNumber"), "shard": origin.get("eventID")},
+        )

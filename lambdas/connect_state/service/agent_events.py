@@ -31,11 +31,23 @@ class StreamRecord(Generic[Ref]):
     origin: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class AgentResult:
+    """What a batch did to one agent: for logs correlated by agent ARN."""
+
+    agent_arn: str
+    events: int
+    outcomes: tuple[Outcome, ...] = ()
+    error: Exception | None = None
+
+
 @dataclass
 class BatchReport(Generic[Ref]):
     counts: Counter[str] = field(default_factory=Counter)
     failed: list[tuple[Ref, Exception]] = field(default_factory=list)
     lag_seconds: list[float] = field(default_factory=list)
+    agents: list[AgentResult] = field(default_factory=list)
+    quarantined: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # (origin, reason)
 
 
 class AgentStateWriter:
@@ -110,18 +122,21 @@ class AgentEventBatch(Generic[Ref]):
                 outcomes = self._writer.apply(agent_arn, [observation for _, observation in entries], now)
             except Exception as error:  # throttling, timeouts, conflicts: Lambda retries these records
                 self.report.failed.extend((record.ref, error) for record, _ in entries)
+                self.report.agents.append(AgentResult(agent_arn, len(entries), error=error))
                 continue
+            self.report.agents.append(AgentResult(agent_arn, len(entries), tuple(outcomes)))
             self.report.counts.update(outcome.value for outcome in outcomes)
             self.report.lag_seconds.extend(
                 (now - timestamps.parse(observation.event_timestamp)).total_seconds() for _, observation in entries
             )
         if self._rejected:
             unsent = set(self._quarantine.send([quarantined for _, quarantined in self._rejected]))
-            for index, (record, _) in enumerate(self._rejected):
+            for index, (record, quarantined) in enumerate(self._rejected):
                 if index in unsent:
                     self.report.failed.append((record.ref, RuntimeError("quarantine queue unavailable")))
                 else:
                     self.report.counts["quarantined"] += 1
+                    self.report.quarantined.append((record.origin, quarantined.reason))
         self._by_agent.clear()
         self._rejected.clear()
         return self.report
