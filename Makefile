@@ -1,5 +1,5 @@
 # connect-realtime-state: every target creates what it needs, so a fresh clone runs
-#   make synth   (set-up + synthesize the CloudFormation template into cdk.out/)
+#   make demo    (set-up + the real stack deployed into a local AWS emulator, driven by a simulated contact centre)
 #   make test    (set-up + every check: lint, types, unit, integration, infrastructure, synth, cfn-lint, cdk-nag)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -18,7 +18,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 CDK := npx --no-install cdk
 
-.PHONY: help setup synth test lint typecheck unit integration infrastructure cfn-lint sam-validate deploy diff destroy bench clean
+.PHONY: help setup demo replay synth test lint typecheck unit integration infrastructure cfn-lint sam-validate deploy diff destroy bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -53,6 +53,13 @@ $(SAM): $(UV)
 setup: $(VENV)/.installed node_modules/.installed $(LAYER)/.installed ## create .venv, node_modules and the Lambda layer
 
 # --- main job --------------------------------------------------------------------------------
+demo: setup ## deploy the stack into a local moto server, run a simulated contact centre through it, show the wallboard
+	$(BIN)/python -m demo.run $(DEMO_ARGS)
+
+replay: setup ## replay a capture through the stack on a local moto server: make replay FILE=capture.jsonl
+	@test -n "$(FILE)" || { echo "usage: make replay FILE=capture.jsonl (one Kinesis record or EventBridge event per line)"; exit 2; }
+	$(BIN)/python -m demo.run --replay "$(FILE)" $(DEMO_ARGS)
+
 synth: setup ## synthesize the CloudFormation template into cdk.out/
 	PATH=$(CURDIR)/$(BIN):$$PATH $(CDK) synth --quiet
 	@echo "template: cdk.out/ConnectRealtimeState.template.json"

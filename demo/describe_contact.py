@@ -48,6 +48,10 @@ class SimulatedConnect:
         truth = GroundTruth.from_json(Path(path).read_text())
         return cls(simulate(SimulationConfig.from_json(truth.config)), **options)
 
+    def queue_names(self) -> dict[str, str]:
+        """Queue ARN -> name, for the wallboard (the state tables hold ARNs only)."""
+        return {queue.arn: queue.name for queue in self._simulation.instance.queues.values() if queue.name}
+
     # The keyword names are boto3's, so this object can stand in for a Connect client.
     def describe_contact(self, *, InstanceId: str, ContactId: str) -> dict[str, Any]:
         self.calls += 1

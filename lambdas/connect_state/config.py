@@ -69,7 +69,7 @@ def enrichment_config() -> EnrichmentConfig:
         contact_table_name=os.environ["CONTACT_TABLE_NAME"],
         call_slots_table_name=os.environ["CALL_SLOTS_TABLE_NAME"],
         dead_letter_queue_url=os.environ["DEAD_LETTER_QUEUE_URL"],
-        queue_urls=json.loads(os.environ["TRIGGER_QUEUE_URLS"]),
+        queue_urls=dict(json.loads(os.environ["TRIGGER_QUEUE_URLS"])),  # the stack writes [[arn, url], ...]
         rate_per_second=float(os.environ.get("RATE_PER_SECOND", "5")),
         max_attempts=int(os.environ.get("MAX_ATTEMPTS", "8")),
         not_found_attempts=int(os.environ.get("NOT_FOUND_ATTEMPTS", "5")),

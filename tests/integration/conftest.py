@@ -245,7 +245,8 @@ def enrichment_pipeline(
     monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", urls["dlq"])
     monkeypatch.setenv(
         "TRIGGER_QUEUE_URLS",
-        json.dumps({pipeline.queue_arn(url): url for url in (urls["completed"], urls["disconnected"])}),
+        # as the stack writes it: [[queue ARN, queue URL], ...]
+        json.dumps([[pipeline.queue_arn(url), url] for url in (urls["completed"], urls["disconnected"])]),
     )
     monkeypatch.setenv("RATE_PER_SECOND", "50")  # the gate's own behaviour is tested in the unit tier
     monkeypatch.setenv("MAX_ATTEMPTS", "8")

@@ -1,0 +1,188 @@
+"""What stands in for AWS Lambda in the demo: moto stores the stream, queues and tables but cannot run a function
+without Docker. So this module does Lambda's part, and only that, in-process:
+
+- a Kinesis poller per shard: reads the deployed stream in batches (at most `batch_size` records, like the event
+  source mapping), hands them to the agent events handler in Lambda's event shape, and honours ReportBatchItemFailures
+  the way Lambda does: the batch is retried from the first failed sequence number, a bounded number of times;
+- an SQS poller per queue: receives up to 10 messages with their receive counts, hands them over in Lambda's event
+  shape, and deletes the messages the function did not report as failed (failed ones come back after their visibility
+  timeout, or the backoff the function set);
+- each handler runs with exactly the environment variables the deployment gave its function (read back from the
+  emulator), under the function's own configuration readers.
+It does not emulate concurrency, timeouts or scaling: one invocation at a time.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import importlib
+import io
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+REGION = "eu-west-2"
+
+
+@dataclass
+class FakeContext:
+    """The attributes of the Lambda context object that Powertools reads."""
+
+    function_name: str
+    aws_request_id: str = "demo"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = "demo"
+    timeout_seconds: int = 60
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_seconds * 1000
+
+
+@dataclass
+class InProcessFunction:
+    """One deployed function, run in this process with its deployed environment."""
+
+    handler: str  # module.function, as deployed
+    environment: Mapping[str, str]
+    function_name: str
+    output: io.TextIOBase  # where the function's stdout (EMF metrics) goes
+    invocations: int = 0
+
+    def __post_init__(self) -> None:
+        module, _, name = self.handler.rpartition(".")
+        with self._environment():
+            self._function: Callable[[dict[str, Any], Any], dict[str, Any]] = getattr(
+                importlib.import_module(module), name
+            )
+        self._context = FakeContext(self.function_name)
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        self.invocations += 1
+        with self._environment(), contextlib.redirect_stdout(self.output):
+            return self._function(event, self._context)
+
+    @contextlib.contextmanager
+    def _environment(self) -> Iterator[None]:
+        saved = {name: os.environ.get(name) for name in self.environment}
+        os.environ.update(self.environment)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+@dataclass
+class KinesisPoller:
+    """Lambda's Kinesis event source mapping for one stream: every shard from TRIM_HORIZON, in order."""
+
+    kinesis: Any  # a boto3 Kinesis client
+    stream_name: str
+    function: InProcessFunction
+    batch_size: int = 100
+    max_retries: int = 5
+    delivered: int = 0
+    given_up: int = 0  # records Lambda would send to the on-failure destination
+    _iterators: dict[str, str] = field(default_factory=dict)
+
+    def poll(self) -> int:
+        """Deliver everything readable now; returns the records delivered."""
+        before = self.delivered
+        stream = self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]
+        for shard in stream["Shards"]:
+            shard_id = shard["ShardId"]
+            if shard_id not in self._iterators:
+                self._iterators[shard_id] = self.kinesis.get_shard_iterator(
+                    StreamName=self.stream_name, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            while True:
+                response = self.kinesis.get_records(ShardIterator=self._iterators[shard_id], Limit=self.batch_size)
+                self._iterators[shard_id] = response["NextShardIterator"]
+                if not response["Records"]:
+                    break
+                self._deliver(stream["StreamARN"], shard_id, response["Records"])
+        return self.delivered - before
+
+    def _deliver(self, stream_arn: str, shard_id: str, records: list[dict[str, Any]]) -> None:
+        for _ in range(self.max_retries + 1):
+            event = {"Records": [_kinesis_record(stream_arn, shard_id, record) for record in records]}
+            failures = self.function.invoke(event).get("batchItemFailures", [])
+            self.delivered += len(records)
+            if not failures:
+                return
+            # Lambda's checkpoint: retry from the first failed record (everything before it succeeded).
+            first = min(int(failure["itemIdentifier"]) for failure in failures)
+            records = [r for r in records if int(r["SequenceNumber"]) >= first]
+        self.given_up += len(records)
+
+
+def _kinesis_record(stream_arn: str, shard_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": record["PartitionKey"],
+            "sequenceNumber": record["SequenceNumber"],
+            "data": base64.b64encode(record["Data"]).decode(),
+            "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp(),
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": f"{shard_id}:{record['SequenceNumber']}",
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": "arn:aws:iam::123456789012:role/demo",
+        "awsRegion": REGION,
+        "eventSourceARN": stream_arn,
+    }
+
+
+@dataclass
+class SqsPoller:
+    """Lambda's SQS event source mapping for one queue."""
+
+    sqs: Any  # a boto3 SQS client
+    queue_url: str
+    queue_arn: str
+    function: InProcessFunction
+    batch_size: int = 10
+    delivered: int = 0
+    failed: int = 0  # reported as failed: back after the visibility timeout or the function's backoff
+
+    def poll(self) -> int:
+        before = self.delivered
+        while True:
+            messages = self.sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, MessageSystemAttributeNames=["All"]
+            ).get("Messages", [])
+            if not messages:
+                return self.delivered - before
+            event = {"Records": [self._record(message) for message in messages]}
+            failures = {f["itemIdentifier"] for f in self.function.invoke(event).get("batchItemFailures", [])}
+            self.delivered += len(messages)
+            self.failed += len(failures)
+            done = [m for m in messages if m["MessageId"] not in failures]
+            if done:
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                )
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {},
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": REGION,
+        }

@@ -1,0 +1,442 @@
+"""`make demo`: the whole product on a laptop, no AWS account.
+
+    .venv/bin/python -m demo.run [--agents 25 --minutes 30 --seed 7]      # a simulated contact centre
+    .venv/bin/python -m demo.run --replay capture.jsonl                     # a captured day (make replay FILE=...)
+
+1. simulate a contact centre (demo.simulate), or read a capture (one Kinesis record or EventBridge event per line);
+2. start moto's server on localhost and `cdk bootstrap` + `cdk deploy` the real stack into it (demo.emulator);
+3. deliver the traffic as AWS would: agent events are put on the deployed Kinesis stream and read back in Lambda
+   batches; each contact event is sent to the queues of the deployed EventBridge rules it matches (the original event,
+   id and all); the deployed functions' handlers run in-process with the deployment's environment
+   (demo.lambda_runner stands in for Lambda, which moto cannot run) and DescribeContact is answered by the simulator;
+4. print a wallboard from the tables, the agreement of every item with the simulator's ground truth, throughput and
+   DynamoDB requests per event; stop the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from demo import wallboard
+from demo.contact_centre import SimulationConfig
+from demo.describe_contact import SimulatedConnect
+from demo.emulator import CREDENTIALS, LocalAws, deploy_stack, function_environments
+from demo.ground_truth import GroundTruth, compare
+from demo.lambda_runner import REGION, InProcessFunction, KinesisPoller, SqsPoller
+from demo.simulate import EventBridgeDelivery, KinesisDelivery, generate, parse_line, truth_path_for
+
+REPO = Path(__file__).resolve().parents[1]
+AGENT_HANDLER = "connect_state.handlers.agent_events.lambda_handler"
+CONTACT_HANDLER = "connect_state.handlers.contact_events.lambda_handler"
+ENRICHMENT_HANDLER = "connect_state.handlers.enrichment.lambda_handler"
+# The emulated Connect has no API quota; at the production default (5/s) enrichment alone would take minutes.
+DEMO_ENRICHMENT_RATE = 100
+DEFAULT_OUT = REPO / "build" / "demo"
+
+
+@dataclass
+class Traffic:
+    """What to deliver, in order: agent records (base64 data + partition key) and contact event bodies."""
+
+    deliveries: list[KinesisDelivery | EventBridgeDelivery]
+    instance_arns: list[str]
+
+
+@dataclass
+class Figures:
+    deliveries: int = 0
+    seconds: float = 0.0
+    dynamodb_requests: int = 0
+    describe_contact_calls: int = 0
+    invocations: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
+    abandoned_published: int = 0
+    waiting_in_delay_queue: int = 0
+    failed_messages: int = 0
+    filtered_by_rules: int = 0  # contact "events" no deployed rule matches: EventBridge never delivers them
+    agreement: dict[str, Any] = field(default_factory=dict)
+    server_pid: int | None = None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    truth: GroundTruth | None = None
+    connect: SimulatedConnect | None = None
+    if args.replay:
+        traffic = _read_capture(Path(args.replay))
+        print(f"replaying {len(traffic.deliveries)} records from {args.replay}", flush=True)
+        truth_path = Path(args.truth) if args.truth else truth_path_for(Path(args.replay))
+        if truth_path.exists():  # a capture written by demo.simulate: its truth and DescribeContact answers
+            truth = GroundTruth.from_json(truth_path.read_text())
+            connect = SimulatedConnect.from_truth_file(truth_path)
+            print(f"ground truth and DescribeContact answers from {truth_path}", flush=True)
+    else:
+        run = generate(SimulationConfig(agents=args.agents, minutes=args.minutes, seed=args.seed))
+        traffic = Traffic(
+            [parse_line(delivery.to_jsonl()) for delivery in run.deliveries], [run.simulation.instance.arn]
+        )
+        truth = run.truth
+        connect = SimulatedConnect(run.simulation)
+        print(run.summary(), flush=True)
+
+    context = {
+        "connectInstanceArn": json.dumps(traffic.instance_arns),
+        "tracing": "false",
+        # Offline, only the simulator can answer DescribeContact: a real capture is replayed without enrichment.
+        "enrichment": json.dumps({"enabled": connect is not None, "ratePerSecond": DEMO_ENRICHMENT_RATE}),
+    }
+    with LocalAws() as aws:
+        print(f"moto server on {aws.endpoint_url} (pid {aws.pid}); cdk bootstrap + cdk deploy ...", flush=True)
+        deploy_started = time.monotonic()
+        outputs = deploy_stack(aws.endpoint_url, context)
+        print(f"deployed in {time.monotonic() - deploy_started:.1f} s", flush=True)
+        pipeline = Pipeline(aws.endpoint_url, outputs, out / "functions.log", connect)
+        figures = pipeline.deliver(traffic.deliveries, chunk=args.chunk, progress=_progress)
+        agents, contacts = pipeline.items()
+        print()
+        print(wallboard.build(agents, contacts, pipeline.queue_names()).render(), flush=True)
+        if truth is not None:
+            agreement = compare(truth, [*agents, *contacts], include_enrichment=connect is not None)
+            figures.agreement = {"percent": agreement.percent, "summary": str(agreement), "perfect": agreement.perfect}
+            print(agreement.report() if not agreement.perfect else f"ground truth: {agreement}")
+            expected = {"agent": truth.quarantined.get("agent", 0), "contact": truth.quarantined.get("contact", 0)}
+            print(
+                f"bad records: agent {figures.quarantined['agent']} quarantined (expected {expected['agent']}); "
+                f"contact {figures.quarantined['contact']} quarantined + {figures.filtered_by_rules} with another "
+                f"detail-type or source, which no rule delivers (expected {expected['contact']} in all)"
+            )
+            print(f"Contact Abandoned published: {figures.abandoned_published} (expected {truth.abandoned_published})")
+        _print_figures(figures)
+        figures.server_pid = aws.pid
+    print(f"moto server (pid {figures.server_pid}) stopped; {time.monotonic() - started:.1f} s in all; logs in {out}")
+    (out / "summary.json").write_text(json.dumps(figures.__dict__, indent=1, default=str) + "\n")
+    if truth is not None and not figures.agreement.get("perfect"):
+        return 1
+    return 0
+
+
+class Pipeline:
+    """The deployed stack, driven in-process: routes, pollers, and counters."""
+
+    def __init__(
+        self, endpoint_url: str, outputs: Mapping[str, str], log_path: Path, connect: SimulatedConnect | None
+    ) -> None:
+        self._outputs = outputs
+        functions = function_environments(endpoint_url)
+        _configure_process(endpoint_url)
+        # Clients of the demo itself (putting records, reading tables) are not counted as the pipeline's requests.
+        session = boto3.Session(region_name=REGION, **CREDENTIALS)  # type: ignore[arg-type]
+        self._kinesis: Any = session.client("kinesis", endpoint_url=endpoint_url)
+        self._sqs: Any = session.client("sqs", endpoint_url=endpoint_url)
+        self._events: Any = session.client("events", endpoint_url=endpoint_url)
+        self._dynamodb: Any = session.resource("dynamodb", endpoint_url=endpoint_url)
+        self.dynamodb_requests = 0
+        self.filtered_by_rules = 0
+        boto3.setup_default_session(region_name=REGION, **CREDENTIALS)  # type: ignore[arg-type]
+        assert boto3.DEFAULT_SESSION is not None
+        boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", self._count_dynamodb)
+
+        self._log = log_path.open("w", encoding="utf-8")
+        function = {
+            handler: InProcessFunction(handler, f.environment, f.function_name, self._log)
+            for handler, f in functions.items()
+        }
+        _send_logs_to(self._log)
+        self._connect = connect
+        if connect is not None:
+            from connect_state.handlers import enrichment
+            from connect_state.store.contact_api import ConnectContactApi
+
+            api = ConnectContactApi(connect)  # type: ignore[arg-type]
+            enrichment._api = lambda: api  # type: ignore[assignment]  # the simulator answers DescribeContact
+        self.stream_name = outputs["AgentEventStreamArn"].rsplit("/", 1)[-1]
+        self.kinesis_poller = KinesisPoller(self._kinesis, self.stream_name, function[AGENT_HANDLER])
+        self.routes = self._routes()
+        self.sqs_pollers = [
+            SqsPoller(self._sqs, url, arn, function[handler])
+            for arn, url, handler in self._consumers(function, with_enrichment=connect is not None)
+        ]
+        self.functions = function
+        self._abandoned_url = self._subscribe_to_abandoned()
+
+    def deliver(
+        self,
+        deliveries: Sequence[KinesisDelivery | EventBridgeDelivery],
+        chunk: int,
+        progress: Callable[[int, int], None],
+    ) -> Figures:
+        figures = Figures(deliveries=len(deliveries))
+        started = time.monotonic()
+        for start in range(0, len(deliveries), chunk):
+            part = deliveries[start : start + chunk]
+            self._put_agent_records([d for d in part if isinstance(d, KinesisDelivery)])
+            self._send_contact_events([d for d in part if isinstance(d, EventBridgeDelivery)])
+            self._drain()
+            progress(min(start + chunk, len(deliveries)), len(deliveries))
+        figures.seconds = time.monotonic() - started
+        figures.dynamodb_requests = self.dynamodb_requests
+        figures.describe_contact_calls = self._connect.calls if self._connect is not None else 0
+        figures.invocations = {handler.rsplit(".", 2)[-2]: f.invocations for handler, f in self.functions.items()}
+        figures.failed_messages = sum(poller.failed for poller in self.sqs_pollers) + self.kinesis_poller.given_up
+        figures.quarantined = {
+            "agent": self._queue_depth(self._outputs["AgentEventsQuarantineQueueUrl"]),
+            "contact": self._queue_depth(self._outputs["ContactEventsQuarantineQueueUrl"]),
+        }
+        figures.abandoned_published = self._queue_depth(self._abandoned_url)
+        figures.filtered_by_rules = self.filtered_by_rules
+        delayed = [p for p in self.sqs_pollers if "DisconnectedDelay" in p.queue_url]
+        figures.waiting_in_delay_queue = sum(self._queue_depth(p.queue_url, delayed=True) for p in delayed)
+        return figures
+
+    def items(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return (
+            _scan(self._dynamodb.Table(self._outputs["AgentStateTableName"])),
+            _scan(self._dynamodb.Table(self._outputs["ContactStateTableName"])),
+        )
+
+    def queue_names(self) -> dict[str, str]:
+        return self._connect.queue_names() if self._connect is not None else {}
+
+    # --- delivery ---------------------------------------------------------------------------------------------------
+    def _put_agent_records(self, records: list[KinesisDelivery]) -> None:
+        for start in range(0, len(records), 500):
+            entries = [
+                {"Data": _kinesis_bytes(record.data), "PartitionKey": record.partition_key or "unknown"}
+                for record in records[start : start + 500]
+            ]
+            if entries:
+                self._kinesis.put_records(StreamName=self.stream_name, Records=entries)
+
+    def _send_contact_events(self, events: list[EventBridgeDelivery]) -> None:
+        batches: dict[str, list[str]] = {}
+        for delivery in events:
+            queues = self._matching_queues(delivery.body)
+            if not queues:
+                self.filtered_by_rules += 1
+            for queue_url in queues:
+                batches.setdefault(queue_url, []).append(delivery.body)
+        for queue_url, bodies in batches.items():
+            for start in range(0, len(bodies), 10):
+                self._sqs.send_message_batch(
+                    QueueUrl=queue_url,
+                    Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + 10])],
+                )
+
+    def _matching_queues(self, body: str) -> list[str]:
+        """The queues of the deployed rules whose pattern matches the event. A body that is not a JSON object could
+        not travel through EventBridge at all: it stands for a corrupted message on the contact buffer queue."""
+        try:
+            event = json.loads(body)
+        except json.JSONDecodeError:
+            event = None
+        if not isinstance(event, dict):
+            return [self._outputs_buffer_url()]
+        return [url for pattern, url in self.routes if matches(pattern, event)]
+
+    def _drain(self) -> None:
+        while True:
+            moved = self.kinesis_poller.poll()
+            moved += sum(poller.poll() for poller in self.sqs_pollers)
+            if not moved:
+                return
+
+    # --- discovery --------------------------------------------------------------------------------------------------
+    def _routes(self) -> list[tuple[dict[str, Any], str]]:
+        routes = []
+        for rule in self._events.list_rules(EventBusName="default")["Rules"]:
+            pattern = json.loads(rule["EventPattern"])
+            for target in self._events.list_targets_by_rule(Rule=rule["Name"], EventBusName="default")["Targets"]:
+                routes.append((pattern, self._queue_url(target["Arn"])))
+        return routes
+
+    def _consumers(
+        self, function: Mapping[str, InProcessFunction], with_enrichment: bool
+    ) -> list[tuple[str, str, str]]:
+        buffer_url = self._outputs_buffer_url()
+        consumers = [(self._queue_arn(buffer_url), buffer_url, CONTACT_HANDLER)]
+        if with_enrichment and ENRICHMENT_HANDLER in function:
+            pairs = dict(json.loads(function[ENRICHMENT_HANDLER].environment["TRIGGER_QUEUE_URLS"]))
+            consumers += [(arn, self._local_url(url), ENRICHMENT_HANDLER) for arn, url in pairs.items()]
+        return consumers
+
+    def _outputs_buffer_url(self) -> str:
+        (url,) = [url for pattern, url in self.routes if "eventType" not in pattern.get("detail", {})]
+        return url
+
+    def _subscribe_to_abandoned(self) -> str:
+        """A subscriber on the project bus, as a user's callback flow would be: it counts `Contact Abandoned`."""
+        bus = self._outputs["ContactAbandonedEventBusName"]
+        url = self._sqs.create_queue(QueueName="demo-abandoned-subscriber")["QueueUrl"]
+        self._events.put_rule(
+            Name="demo-abandoned",
+            EventBusName=bus,
+            EventPattern=json.dumps({"source": ["connect-realtime-state"], "detail-type": ["Contact Abandoned"]}),
+        )
+        self._events.put_targets(
+            Rule="demo-abandoned", EventBusName=bus, Targets=[{"Id": "subscriber", "Arn": self._queue_arn(url)}]
+        )
+        return str(url)
+
+    def _queue_url(self, arn: str) -> str:
+        return str(self._sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"])
+
+    def _local_url(self, url: str) -> str:
+        return self._queue_url(url.rsplit("/", 1)[-1]) if "amazonaws.com" in url else url
+
+    def _queue_arn(self, url: str) -> str:
+        return str(self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+    def _queue_depth(self, url: str, delayed: bool = False) -> int:
+        name = "ApproximateNumberOfMessagesDelayed" if delayed else "ApproximateNumberOfMessages"
+        return int(self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[name])["Attributes"][name])
+
+    def _count_dynamodb(self, **_: Any) -> None:
+        self.dynamodb_requests += 1
+
+
+def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """EventBridge matching for the patterns the stack uses: every key must match; a list means "equals one of"."""
+    for key, expected in pattern.items():
+        value = event.get(key)
+        if isinstance(expected, dict):
+            if not isinstance(value, dict) or not matches(expected, value):
+                return False
+        elif isinstance(expected, list) and value not in expected:
+            return False
+    return True
+
+
+def _configure_process(endpoint_url: str) -> None:
+    """What Lambda's runtime would give the functions, pointed at the emulator; set before any handler import."""
+    # Powertools warns on stderr about invocations that published no metric (an empty batch); CloudWatch would not.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    sys.path.insert(0, str(REPO / "lambdas"))
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+    )
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+
+
+def _send_logs_to(stream: io.TextIOBase) -> None:
+    """The functions' JSON logs go to a file (they are the CloudWatch Logs of the demo), not over the wallboard."""
+    from connect_state.observability import logger
+
+    handler = logger.registered_handler
+    if hasattr(handler, "setStream"):
+        handler.setStream(stream)
+
+
+def _kinesis_bytes(data: str) -> bytes:
+    """Kinesis carries bytes; Lambda hands them over base64-encoded. A record whose `data` is not valid base64 (the
+    simulator's "corrupted record") is put as its text, so the function receives bytes that are not an agent event."""
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return data.encode()
+
+
+def _scan(table: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    response = table.scan()
+    items.extend(response["Items"])
+    while "LastEvaluatedKey" in response:
+        response = table.scan(ExclusiveStartKey=response["LastEvaluatedKey"])
+        items.extend(response["Items"])
+    return items
+
+
+def _read_capture(path: Path) -> Traffic:
+    deliveries: list[KinesisDelivery | EventBridgeDelivery] = []
+    instances: set[str] = set()
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                delivery = parse_line(line)
+            except ValueError as error:
+                raise SystemExit(f"{path}:{number}: {error}") from None
+            deliveries.append(delivery)
+            instances.update(_instance_of(delivery))
+    if not instances:
+        raise SystemExit(f"{path}: no agent event or contact event names its Amazon Connect instance")
+    return Traffic(deliveries, sorted(instances))
+
+
+def _instance_of(delivery: KinesisDelivery | EventBridgeDelivery) -> Iterable[str]:
+    try:
+        if isinstance(delivery, EventBridgeDelivery):
+            arn = json.loads(delivery.body)["detail"]["instanceArn"]
+        else:
+            arn = json.loads(_kinesis_bytes(delivery.data))["InstanceARN"]
+    except (ValueError, KeyError, TypeError):
+        return []
+    return [arn] if isinstance(arn, str) else []
+
+
+def _progress(done: int, total: int) -> None:
+    width = 40
+    filled = round(width * done / total) if total else width
+    end = "\n" if done >= total else ""
+    print(f"\r  delivering [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}", end=end, flush=True)
+
+
+def _print_figures(figures: Figures) -> None:
+    rate = figures.deliveries / figures.seconds if figures.seconds else 0.0
+    per_event = figures.dynamodb_requests / figures.deliveries if figures.deliveries else 0.0
+    print(
+        f"throughput: {figures.deliveries:,} records in {figures.seconds:.1f} s = {rate:,.0f} records/s "
+        f"(put, polled and handled through the emulator, one invocation at a time)"
+    )
+    print(
+        f"DynamoDB requests: {figures.dynamodb_requests:,} = {per_event:.2f} per record "
+        f"(state writes, enrichment reads, call slots); DescribeContact calls: {figures.describe_contact_calls:,}"
+    )
+    print(f"invocations: {figures.invocations}; messages left failed: {figures.failed_messages}")
+    if figures.waiting_in_delay_queue:
+        print(
+            f"DISCONNECTED fallbacks still in the delay queue: {figures.waiting_in_delay_queue} "
+            "(each would find its contact already enriched)"
+        )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m demo.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--agents", type=int, default=25)
+    parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--replay", help="a JSONL capture to replay instead of simulating")
+    parser.add_argument("--truth", help="ground truth of the capture (default: <capture>.truth.json when it exists)")
+    parser.add_argument("--chunk", type=int, default=500, help="records delivered between two drains of the queues")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="where the functions' logs and summary.json go")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
