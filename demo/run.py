@@ -422,7 +422,7 @@ def _print_figures(figures: Figures) -> None:
     if figures.waiting_in_delay_queue:
         print(
             f"DISCONNECTED fallbacks still in the delay queue: {figures.waiting_in_delay_queue} "
-            "(each would find its contact already enriched)"
+            "(when their delay ends, each enriches its contact only if COMPLETED has not)"
         )
 
 
