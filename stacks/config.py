@@ -68,6 +68,9 @@ class AlarmSettings(BaseModel):
     iterator_age_seconds: int = Field(60, ge=1, alias="iteratorAgeSeconds")
     end_to_end_lag_seconds: int = Field(30, ge=1, alias="endToEndLagSeconds")
     enrichment_backlog_age_seconds: int = Field(900, ge=60, alias="enrichmentBacklogAgeSeconds")
+    # Per minute. 0: the first error or throttle alarms (the functions retry, so any is worth a look).
+    function_errors: int = Field(0, ge=0, alias="functionErrors")
+    function_throttles: int = Field(0, ge=0, alias="functionThrottles")
 
     @field_validator("email")
     @classmethod

@@ -102,14 +102,15 @@ class Monitoring(Construct):
             self._alarm(
                 f"{name}Errors",
                 function.metric_errors(period=PERIOD, statistic="Sum"),
-                threshold=0,
-                description=f"The {name} function raised errors.",
+                threshold=settings.function_errors,
+                description=f"The {name} function raised more than {settings.function_errors} errors in a minute.",
             )
             self._alarm(
                 f"{name}Throttles",
                 function.metric_throttles(period=PERIOD, statistic="Sum"),
-                threshold=0,
-                description=f"The {name} function was throttled.",
+                threshold=settings.function_throttles,
+                description=f"The {name} function was throttled more than {settings.function_throttles} times in a "
+                "minute.",
             )
         for metric_name in lag_metrics:
             self._alarm(

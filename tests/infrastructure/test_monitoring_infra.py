@@ -65,3 +65,12 @@ def test_alarm_email_subscribes_to_the_topic() -> None:
     (subscription,) = resources(template, "AWS::SNS::Subscription").values()
     assert subscription["Properties"]["Protocol"] == "email"
     assert subscription["Properties"]["Endpoint"] == "oncall@example.com"
+
+
+def test_function_error_and_throttle_alarms_use_the_configured_thresholds() -> None:
+    _, template = synth(alarms={"functionErrors": 3, "functionThrottles": 5})
+    by_name = alarms(template)
+    for function in ("AgentEvents", "ContactEvents", "ContactEnrichment"):
+        errors, throttles = by_name[f"{function}Errors"], by_name[f"{function}Throttles"]
+        assert (errors["Namespace"], errors["MetricName"], errors["Statistic"]) == ("AWS/Lambda", "Errors", "Sum")
+        assert (errors["Threshold"], throttles["MetricName"], throttles["Threshold"]) == (3, "Throttles", 5)
