@@ -17,6 +17,8 @@ Why each workaround exists (found by deploying with moto 5.2.5 and the pinned aw
 4. moto's EventBus and LayerVersion models have no physical id, so `Ref` gives the Python object: the contact
    function's EVENT_BUS_NAME became "<moto.events.models.EventBus object at 0x...>" and ListFunctions answered 500
    (not JSON serializable). Patched: Ref gives the bus name and the layer version ARN, as CloudFormation does.
+   moto's AWS::Events::Archive expects EventPattern as a JSON string (CloudFormation gives an object) and uses the
+   generated resource name, which can exceed the 48 characters archive names allow: both are adapted.
 5. `cdk deploy --method=direct`: with a change set (the CLI's default) moto's ExecuteChangeSet keeps the outputs of
    the empty REVIEW_IN_PROGRESS stack, so DescribeStacks and the CLI report no outputs at all.
 6. `--no-previous-parameters`: on a second deploy the CLI sends BootstrapVersion with UsePreviousValue, and moto's
@@ -316,7 +318,7 @@ def _serve(port: int) -> None:
     from moto.core.common_models import CloudFormationModel
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models.table import Table
-    from moto.events.models import EventBus
+    from moto.events.models import Archive, EventBus
     from moto.server import main as moto_server
 
     class GlobalTable(Table, CloudFormationModel):
@@ -415,6 +417,19 @@ def _serve(port: int) -> None:
         ) -> None:
             cloudwatch_backends[account_id][region_name].alarms.pop(resource_name, None)
 
+    create_archive = Archive.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def archive_from_template(
+        cls: type[Archive], resource_name: str, cloudformation_json: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Archive:
+        properties = dict(cloudformation_json["Properties"])
+        if isinstance(properties.get("EventPattern"), dict):
+            properties["EventPattern"] = json.dumps(properties["EventPattern"])
+        # Archive names are at most 48 characters; CloudFormation generates a short one.
+        name = resource_name if len(resource_name) <= 48 else resource_name[-48:].lstrip("-")
+        return create_archive(cls, name, {**cloudformation_json, "Properties": properties}, *args, **kwargs)  # type: ignore[no-any-return]
+
+    type.__setattr__(Archive, "create_from_cloudformation_json", classmethod(archive_from_template))
     type.__setattr__(EventBus, "physical_resource_id", property(lambda bus: bus.name))
     type.__setattr__(LayerVersion, "physical_resource_id", property(lambda layer: layer.arn))
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):

@@ -261,7 +261,8 @@ class Pipeline:
         for rule in self._events.list_rules(EventBusName="default")["Rules"]:
             pattern = json.loads(rule["EventPattern"])
             for target in self._events.list_targets_by_rule(Rule=rule["Name"], EventBusName="default")["Targets"]:
-                routes.append((pattern, self._queue_url(target["Arn"])))
+                if ":sqs:" in target["Arn"]:  # not the archive's own rule
+                    routes.append((pattern, self._queue_url(target["Arn"])))
         return routes
 
     def _consumers(

@@ -106,6 +106,8 @@ class DeploymentConfig(BaseModel):
     max_agent_event_bytes: int = Field(131_072, ge=1024, le=1_048_576, alias="maxAgentEventBytes")
     # Where `Contact Abandoned` is published: None creates a project bus; "default" or a name uses that bus.
     event_bus_name: str | None = Field(None, alias="eventBusName")
+    # Days an EventBridge archive keeps the contact events, to replay a time range (README "Operations"); 0: none.
+    contact_event_archive_days: int = Field(7, ge=0, le=3650, alias="contactEventArchiveDays")
 
     @field_validator("connect_instance_arns", mode="before")
     @classmethod
@@ -189,6 +191,7 @@ CONTEXT_KEYS = (
     "maxAgentEventBytes",
     "eventBusName",
     "enrichment",
+    "contactEventArchiveDays",
 )
 
 

@@ -45,6 +45,9 @@ class RealtimeStateStack(Stack):
         CfnOutput(self, "ContactEventsQuarantineQueueUrl", value=contacts.quarantine_queue.queue_url)
         CfnOutput(self, "ContactEventsDeadLetterQueueUrl", value=contacts.buffer_dead_letter_queue.queue_url)
         CfnOutput(self, "ContactEventRuleDeadLetterQueueUrl", value=contacts.rule_dead_letter_queue.queue_url)
+        CfnOutput(self, "ContactEventRuleArn", value=contacts.rule.rule_arn)
+        if contacts.archive is not None:
+            CfnOutput(self, "ContactEventArchiveArn", value=contacts.archive.archive_arn)
 
         functions = [agents.function, contacts.function]
         must_stay_empty = {
@@ -72,6 +75,11 @@ class RealtimeStateStack(Stack):
             backlogs["EnrichmentCompletedBacklog"] = (enrichment.completed_queue, 0)
             backlogs["EnrichmentDisconnectedBacklog"] = (enrichment.disconnected_queue, delay_seconds)
             CfnOutput(self, "ContactEnrichmentDeadLetterQueueUrl", value=enrichment.dead_letter_queue.queue_url)
+            CfnOutput(
+                self,
+                "ContactEnrichmentRuleArns",
+                value=",".join(rule.rule_arn for rule in enrichment.rules.values()),
+            )
 
         monitoring = Monitoring(
             self,

@@ -101,6 +101,23 @@ class ContactEventConsumer(Construct):
                 detail={"instanceArn": list(config.connect_instance_arns)},
             ),
         )
+        # Contact events are not retained anywhere else: an archive lets an operator replay a time range into the
+        # rules (EventBridge Replay) to rebuild the contact state or redo enrichment after an outage.
+        self.archive: events.Archive | None = None
+        if config.contact_event_archive_days:
+            self.archive = events.Archive(
+                self,
+                "ContactEventArchive",
+                source_event_bus=events.EventBus.from_event_bus_name(self, "DefaultBus", "default"),
+                event_pattern=events.EventPattern(
+                    source=[CONTACT_EVENT_SOURCE],
+                    detail_type=[CONTACT_EVENT_DETAIL_TYPE],
+                    detail={"instanceArn": list(config.connect_instance_arns)},
+                ),
+                description="Amazon Connect contact events of the configured instances, for replay",
+                retention=Duration.days(config.contact_event_archive_days),
+                kms_key=encryption_key,
+            )
         self.rule.add_target(
             targets.SqsQueue(
                 self.buffer_queue,

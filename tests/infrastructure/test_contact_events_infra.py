@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -139,3 +140,17 @@ def test_cdk_nag_has_no_unsuppressed_finding_on_the_contact_pipeline() -> None:
     errors = Annotations.from_stack(stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
     warnings = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("AwsSolutions-.*"))
     assert [f.id for f in [*errors, *warnings] if "ContactEvents" in f.id or "ContactState" in f.id] == []
+
+
+def test_contact_events_are_archived_for_replay_for_the_configured_days() -> None:
+    _, template = synth()
+    archive = properties(template, "AWS::Events::Archive", "ContactEvents/ContactEventArchive")
+    assert archive["EventPattern"] == {
+        "source": ["aws.connect"],
+        "detail-type": ["Amazon Connect Contact Event"],
+        "detail": {"instanceArn": [INSTANCE]},
+    }
+    assert archive["RetentionDays"] == 7
+    assert "default" in json.dumps(archive["SourceArn"])
+    _, without = synth(contactEventArchiveDays=0)
+    assert resources(without, "AWS::Events::Archive") == {}

@@ -43,6 +43,9 @@ def test_outputs_name_the_stack_resources(deployed: tuple[str, dict[str, str]]) 
         "ContactEventsDeadLetterQueueUrl",
         "ContactEventRuleDeadLetterQueueUrl",
         "ContactEnrichmentDeadLetterQueueUrl",
+        "ContactEventRuleArn",
+        "ContactEventArchiveArn",
+        "ContactEnrichmentRuleArns",
         "AlarmTopicArn",
         "DashboardName",
     }
@@ -59,7 +62,10 @@ def test_outputs_name_the_stack_resources(deployed: tuple[str, dict[str, str]]) 
     for key in [key for key in outputs if key.endswith("QueueUrl")]:
         attributes = sqs.get_queue_attributes(QueueUrl=outputs[key], AttributeNames=["MessageRetentionPeriod"])
         assert attributes["Attributes"]["MessageRetentionPeriod"] == str(14 * 24 * 3600)
-    assert client(endpoint_url, "events").describe_event_bus(Name=outputs["ContactAbandonedEventBusName"])
+    events = client(endpoint_url, "events")
+    assert events.describe_event_bus(Name=outputs["ContactAbandonedEventBusName"])
+    archive = events.describe_archive(ArchiveName=outputs["ContactEventArchiveArn"].rsplit("/", 1)[-1])
+    assert archive["RetentionDays"] == 7
 
 
 def test_functions_get_the_deployed_names(deployed: tuple[str, dict[str, str]]) -> None:
@@ -91,7 +97,8 @@ def test_functions_get_the_deployed_names(deployed: tuple[str, dict[str, str]]) 
 def test_contact_events_reach_the_buffer_queue(deployed: tuple[str, dict[str, str]]) -> None:
     endpoint_url, _ = deployed
     events = client(endpoint_url, "events")
-    rules = events.list_rules(EventBusName="default")["Rules"]
+    # (the archive has a managed rule of its own, "Events-Archive-<name>")
+    rules = [r for r in events.list_rules(EventBusName="default")["Rules"] if not r["Name"].startswith("Events-")]
     # the contact state rule takes every contact event; the enrichment rules take COMPLETED and DISCONNECTED only
     patterns = sorted(json.dumps(json.loads(r["EventPattern"])["detail"], sort_keys=True) for r in rules)
     assert patterns == sorted(
