@@ -38,6 +38,7 @@ from stacks.constructs.contact_event_consumer import (
 )
 from stacks.constructs.lambda_runtime import LambdaRuntime
 from stacks.constructs.queues import dead_letter_queue, encrypted_queue
+from stacks.constructs.state_tables import table_encryption
 
 BATCH_SIZE = 10
 MAX_BATCHING_WINDOW = Duration.seconds(1)
@@ -71,11 +72,7 @@ class ContactEnrichment(Construct):
             "CallSlots",
             partition_key=dynamodb.Attribute(name="slot", type=dynamodb.AttributeType.STRING),
             billing=dynamodb.Billing.on_demand(),
-            encryption=(
-                dynamodb.TableEncryptionV2.customer_managed_key(encryption_key)
-                if encryption_key
-                else dynamodb.TableEncryptionV2.aws_managed_key()
-            ),
+            encryption=table_encryption(encryption_key),
             time_to_live_attribute="ttl",
             removal_policy=RemovalPolicy.DESTROY,
         )

@@ -68,15 +68,16 @@ class Monitoring(Construct):
         self.alarms: list[cloudwatch.Alarm] = []
 
         # The agent stream consumer falling behind: the state is getting old.
+        iterator_age = cloudwatch.Metric(
+            namespace="AWS/Lambda",
+            metric_name="IteratorAge",
+            dimensions_map={"FunctionName": stream_consumer.function_name},
+            statistic="Maximum",
+            period=PERIOD,
+        )
         self._alarm(
             "AgentStreamIteratorAge",
-            cloudwatch.Metric(
-                namespace="AWS/Lambda",
-                metric_name="IteratorAge",
-                dimensions_map={"FunctionName": stream_consumer.function_name},
-                statistic="Maximum",
-                period=PERIOD,
-            ),
+            iterator_age,
             threshold=settings.iterator_age_seconds * 1000,
             description=f"The agent event consumer is more than {settings.iterator_age_seconds} s behind the stream.",
         )
@@ -142,15 +143,7 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(
                 title="End-to-end lag (s)",
                 left=[pipeline_metric(name, "Maximum") for name in lag_metrics],
-                right=[
-                    cloudwatch.Metric(
-                        namespace="AWS/Lambda",
-                        metric_name="IteratorAge",
-                        dimensions_map={"FunctionName": stream_consumer.function_name},
-                        statistic="Maximum",
-                        period=PERIOD,
-                    )
-                ],
+                right=[iterator_age],
                 width=12,
             ),
         )

@@ -10,14 +10,15 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 
+def table_encryption(key: kms.IKey | None) -> dynamodb.TableEncryptionV2:
+    """The customer key when kmsKeyArn is set, else an AWS-managed key: every table of the stack is encrypted."""
+    return dynamodb.TableEncryptionV2.customer_managed_key(key) if key else dynamodb.TableEncryptionV2.aws_managed_key()
+
+
 class StateTables(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, encryption_key: kms.IKey | None) -> None:
         super().__init__(scope, construct_id)
-        encryption = (
-            dynamodb.TableEncryptionV2.customer_managed_key(encryption_key)
-            if encryption_key
-            else dynamodb.TableEncryptionV2.aws_managed_key()
-        )
+        encryption = table_encryption(encryption_key)
         # Current agent state: one item per agent, partition key agentArn.
         self.agent_table = self._state_table("AgentState", "agentArn", encryption)
 
