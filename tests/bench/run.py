@@ -1,9 +1,12 @@
 """`make bench`: figures printed, not asserted. Throughput of decode + validate + normalise on one core against the
-bare base64 + json.loads floor, DynamoDB requests per event through the handler against moto, and import time."""
+bare base64 + json.loads floor, DynamoDB requests per event through the handler against moto, the DescribeContact rate
+when 1,000 contacts complete at once, and import time."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -29,8 +32,14 @@ def best_of(runs: int, work: Callable[[], object]) -> float:
     return min(timings)
 
 
+def quiet() -> contextlib.redirect_stdout[io.StringIO]:
+    """The handlers' EMF metric lines (stdout) are CloudWatch's business, not the benchmark's."""
+    return contextlib.redirect_stdout(io.StringIO())
+
+
 def fake_aws_environment() -> None:
-    """moto in-process; Powertools quiet (no EMF lines on stdout, warnings only)."""
+    """moto in-process; Powertools quiet: warnings only, and EMF lines go nowhere (see `quiet`). Metrics are not
+    disabled: Powertools then keeps the values between invocations and prints them anyway at 100."""
     os.environ.update(
         {
             "AWS_DEFAULT_REGION": "eu-west-2",
@@ -39,7 +48,6 @@ def fake_aws_environment() -> None:
             "AGENT_TABLE_NAME": "agent-state",
             "STATE_TTL_DAYS": "90",
             "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-            "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
@@ -87,7 +95,8 @@ def requests_per_event(events: list[dict[str, object]]) -> None:
         for offset in range(0, len(records), BATCH):
             batch = records[offset : offset + BATCH]
             distinct_agents_per_batch += len({r["kinesis"]["partitionKey"] for r in batch})
-            response = handler.lambda_handler(kinesis_event(*batch), FakeLambdaContext())
+            with quiet():
+                response = handler.lambda_handler(kinesis_event(*batch), FakeLambdaContext())
             assert response == {"batchItemFailures": []}, response
         elapsed = time.perf_counter() - start
         requests = handler._writer()._store.requests  # type: ignore[attr-defined]
@@ -143,7 +152,8 @@ def contact_events(contacts: int = 300, seed: int = 7) -> None:
                 }
                 for i, e in enumerate(batch)
             ]
-            response = handler.lambda_handler({"Records": records}, FakeLambdaContext())
+            with quiet():
+                response = handler.lambda_handler({"Records": records}, FakeLambdaContext())
             assert response == {"batchItemFailures": []}, response
         elapsed = time.perf_counter() - start
         requests = handler._store().requests
@@ -154,6 +164,19 @@ def contact_events(contacts: int = 300, seed: int = 7) -> None:
         print(
             f"contacts abandoned / published   {sum(1 for i in items.values() if i.get('abandoned')):>10,}"
             f" / {len(pipeline.published()):,}"
+        )
+
+
+def enrichment_rate(contacts: int = 1000, containers: int = 4) -> None:
+    """DescribeContact calls when `contacts` complete at once, on fake clocks (tests/enrichment_burst.py)."""
+    from tests.enrichment_burst import burst
+
+    for rate in (5, 10):
+        result = burst(contacts, rate, containers)
+        print(
+            f"enrichment at {rate:>2}/s: {len(result.calls):,} calls by {containers} containers in "
+            f"{result.duration():.1f} s; most calls in a whole second {result.max_per_whole_second()}, "
+            f"in any sliding second {result.max_per_sliding_second()}"
         )
 
 
@@ -184,6 +207,8 @@ def main() -> None:
     requests_per_event(events)
     print()
     contact_events()
+    print()
+    enrichment_rate()
     print()
     import_time()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,9 +12,10 @@ import pytest
 
 from connect_state.domain import enrichment
 from connect_state.domain.enrichment import EnrichmentRequest, EnrichmentStatus, Trigger
-from connect_state.service.enrichment import EnrichmentBatch, EnrichmentMessage, RateGate
+from connect_state.service.enrichment import RateGate
 from tests import describe_contact
-from tests.fakes import InMemoryCallSlots, InMemoryQuarantine, RecordingMessageRetry
+from tests.enrichment_burst import FakeClock, burst
+from tests.fakes import InMemoryCallSlots
 from tests.samples import sample
 from tests.unit.test_contact_state import FULL, lifecycle
 
@@ -139,21 +139,6 @@ def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
     assert len(set(delays)) > 1
 
 
-class FakeClock:
-    """One container's view of time: sleeping and working move it on."""
-
-    def __init__(self, start: float) -> None:
-        self.now = start
-        self.slept = 0.0
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        self.slept += seconds
-
-
 def test_the_gate_spaces_calls_one_slot_apart_and_skips_slots_others_took() -> None:
     # Given a ledger where another container already holds slots 10 and 11 (t = 2.0 s and 2.2 s at 5/s)
     slots, clock = InMemoryCallSlots(), FakeClock(2.0)
@@ -176,79 +161,19 @@ def test_the_gate_gives_up_rather_than_wait_past_the_deadline() -> None:
     assert gate.acquire(deadline=10.0) is False
 
 
-class TimedApi:
-    """DescribeContact that takes 80 ms and records when (on the calling container's clock) it was called."""
-
-    def __init__(self, calls: list[float]) -> None:
-        self.calls = calls
-        self.clock: FakeClock | None = None
-
-    def describe_contact(self, instance_id: str, contact_id: str) -> dict[str, Any]:
-        assert self.clock is not None
-        self.calls.append(self.clock.now)
-        self.clock.now += 0.08
-        return describe_contact.answer(VOICE, acw_seconds=7)["Contact"] | {"Id": contact_id}
-
-
-class NeverEnrichedStore:
-    def __init__(self) -> None:
-        self.written: list[str] = []
-
-    def enrichment_status(self, contact_id: str) -> str | None:
-        return None
-
-    def write_enrichment(self, answer: enrichment.Enrichment, ttl: int, updated_at: str) -> bool:
-        self.written.append(answer.contact_id)
-        return True
-
-
 def test_a_thousand_contacts_completing_at_once_never_exceed_the_configured_rate() -> None:
     # Given 1,000 COMPLETED messages arriving together (100 SQS batches of 10), taken by 4 concurrent containers
     # (2 per trigger queue, the event source mappings' maximum concurrency), each with its own clock, all sharing
     # the call-slot ledger, at the default 5 calls/s
-    rate, start = 5, 1_800_000_000.0
-    slots, calls, store = InMemoryCallSlots(), [], NeverEnrichedStore()
-    containers = [FakeClock(start) for _ in range(4)]
-    gates = [RateGate(slots, rate, clock.time, clock.sleep) for clock in containers]
-    batches = [
-        [
-            EnrichmentMessage(
-                ref=n,
-                body=json.dumps(lifecycle(f"c-{n:04d}", FULL)[-1]),
-                attempt=1,
-                queue_arn="completed",
-                receipt_handle=str(n),
-                message_id=str(n),
-            )
-            for n in range(first, first + 10)
-        ]
-        for first in range(0, 1000, 10)
-    ]
-    api = TimedApi(calls)
     # When each batch goes to whichever container is free first (a discrete-event simulation)
-    for batch in batches:
-        index = min(range(len(containers)), key=lambda i: containers[i].now)
-        clock = containers[index]
-        api.clock = clock
-        report = EnrichmentBatch(
-            api,
-            store,
-            gates[index],
-            InMemoryQuarantine(),
-            RecordingMessageRetry(),
-            90,
-            clock=clock.time,
-            deadline=clock.now + 60,
-        ).process(batch)
-        assert report.failed == []
+    result = burst(contacts=1000, rate=5, containers=4)
     # Then every contact was enriched with one call each
-    assert len(calls) == 1000
-    assert len(set(store.written)) == 1000
+    assert result.failed == 0
+    assert len(result.calls) == 1000
+    assert len(result.written) == 1000
     # And no whole second of the clock saw more than 5 calls; no sliding second more than 6 (a call made late in
     # its slot, then the next slot's call at its start)
-    per_second = Counter(int(moment - start) for moment in calls)
-    assert max(per_second.values()) == rate
-    ordered = sorted(calls)
-    assert max(sum(1 for t in ordered[i : i + 10] if t < ordered[i] + 1) for i in range(len(ordered))) <= rate + 1
+    assert result.max_per_whole_second() == 5
+    assert result.max_per_sliding_second() <= 5 + 1
     # And the budget was used, not wasted: the 1,000th call was made in slot 999, 199.8 s after the first
-    assert round(ordered[-1] - start, 3) == 199.8
+    assert round(result.duration(), 3) == 199.8
