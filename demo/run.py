@@ -16,6 +16,8 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import io
 import json
 import os
@@ -353,9 +355,6 @@ def _send_logs_to(stream: io.TextIOBase) -> None:
 def _kinesis_bytes(data: str) -> bytes:
     """Kinesis carries bytes; Lambda hands them over base64-encoded. A record whose `data` is not valid base64 (the
     simulator's "corrupted record") is put as its text, so the function receives bytes that are not an agent event."""
-    import base64
-    import binascii
-
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
