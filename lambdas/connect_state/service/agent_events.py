@@ -17,7 +17,7 @@ from connect_state.domain.agent_state import AgentObservation, AgentState, Outco
 from connect_state.domain.records import Foreign, Rejected, decode_agent_record
 from connect_state.store.agent_state_store import AgentStateStore
 from connect_state.store.conditional_write import ConcurrentUpdateError
-from connect_state.store.quarantine import Quarantine, QuarantinedRecord
+from connect_state.store.quarantine import Quarantine, QuarantinedRecord, send_all
 
 Ref = TypeVar("Ref")  # whatever the caller needs to report a record as failed (Powertools' record object)
 MAX_WRITE_ATTEMPTS = 5
@@ -130,13 +130,10 @@ class AgentEventBatch(Generic[Ref]):
                 (now - timestamps.parse(observation.event_timestamp)).total_seconds() for _, observation in entries
             )
         if self._rejected:
-            unsent = set(self._quarantine.send([quarantined for _, quarantined in self._rejected]))
-            for index, (record, quarantined) in enumerate(self._rejected):
-                if index in unsent:
-                    self.report.failed.append((record.ref, RuntimeError("quarantine queue unavailable")))
-                else:
-                    self.report.counts["quarantined"] += 1
-                    self.report.quarantined.append((record.origin, quarantined.reason))
+            sent, unsent = send_all(self._quarantine, self._rejected)
+            self.report.failed.extend((record.ref, RuntimeError("quarantine queue unavailable")) for record in unsent)
+            self.report.counts["quarantined"] += len(sent)
+            self.report.quarantined.extend((record.origin, quarantined.reason) for record, quarantined in sent)
         self._by_agent.clear()
         self._rejected.clear()
         return self.report

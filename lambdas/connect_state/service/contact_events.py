@@ -31,7 +31,7 @@ from connect_state.models.contact_event import parse_contact_event
 from connect_state.store.conditional_write import ConcurrentUpdateError
 from connect_state.store.contact_state_store import PUBLISHED_AT, Claim, ContactStateStore
 from connect_state.store.event_publisher import CONTACT_ABANDONED, EventPublisher
-from connect_state.store.quarantine import Quarantine, QuarantinedRecord, original_body
+from connect_state.store.quarantine import Quarantine, QuarantinedRecord, original_body, send_all
 
 Ref = TypeVar("Ref")  # whatever the caller needs to report a message as failed (Powertools' record object)
 MAX_WRITE_ATTEMPTS = 5
@@ -219,13 +219,12 @@ class ContactEventBatch(Generic[Ref]):
                 if observation.event_time
             )
         if self._rejected:
-            unsent = set(self._quarantine.send([quarantined for _, quarantined in self._rejected]))
-            for index, (message, quarantined) in enumerate(self._rejected):
-                if index in unsent:
-                    self.report.failed.append((message.ref, RuntimeError("quarantine queue unavailable")))
-                else:
-                    self.report.counts["quarantined"] += 1
-                    self.report.quarantined.append((str(message.origin.get("messageId")), quarantined.reason))
+            sent, unsent = send_all(self._quarantine, self._rejected)
+            self.report.failed.extend((message.ref, RuntimeError("quarantine queue unavailable")) for message in unsent)
+            self.report.counts["quarantined"] += len(sent)
+            self.report.quarantined.extend(
+                (str(message.origin.get("messageId")), quarantined.reason) for message, quarantined in sent
+            )
         self._by_contact.clear()
         self._rejected.clear()
         return self.report

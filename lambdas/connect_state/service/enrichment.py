@@ -40,7 +40,7 @@ from connect_state.store.contact_api import (
 )
 from connect_state.store.contact_state_store import EnrichmentStore
 from connect_state.store.message_retry import MessageRetry
-from connect_state.store.quarantine import Quarantine, QuarantinedRecord, original_body
+from connect_state.store.quarantine import Quarantine, QuarantinedRecord, original_body, send_all
 
 Ref = TypeVar("Ref")
 DEAD_LETTER_SOURCE = "contact-enrichment"
@@ -243,19 +243,21 @@ class EnrichmentBatch(Generic[Ref]):
         self.report.contacts.append(ContactEnrichmentResult(request.contact_id, Outcome.RETRIED, reason))
 
     def _dead_letter(self, entries: list[tuple[EnrichmentMessage[Ref], str]]) -> None:
-        records = [
-            QuarantinedRecord(
-                reason, DEAD_LETTER_SOURCE, original_body(message.body), {"messageId": message.message_id}
-            )
-            for message, reason in entries
-        ]
-        unsent = set(self._dead_letters.send(records))
-        for index, (message, reason) in enumerate(entries):
-            if index in unsent:
-                self.report.failed.append((message.ref, RetryLaterError("dead-letter queue unavailable")))
-            else:
-                self.report.counts[Outcome.DEAD_LETTERED.value] += 1
-                self.report.dead_lettered.append((message.message_id, reason))
+        sent, unsent = send_all(
+            self._dead_letters,
+            [
+                (
+                    message,
+                    QuarantinedRecord(
+                        reason, DEAD_LETTER_SOURCE, original_body(message.body), {"messageId": message.message_id}
+                    ),
+                )
+                for message, reason in entries
+            ],
+        )
+        self.report.failed.extend((message.ref, RetryLaterError("dead-letter queue unavailable")) for message in unsent)
+        self.report.counts[Outcome.DEAD_LETTERED.value] += len(sent)
+        self.report.dead_lettered.extend((message.message_id, record.reason) for message, record in sent)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), tz=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -29,6 +29,18 @@ class Quarantine(Protocol):
     def send(self, records: Sequence[QuarantinedRecord]) -> list[int]:
         """Send the records; return the indexes of those that could not be sent (the caller retries them)."""
         ...
+
+
+Item = TypeVar("Item")
+
+
+def send_all(
+    quarantine: Quarantine, entries: Sequence[tuple[Item, QuarantinedRecord]]
+) -> tuple[list[tuple[Item, QuarantinedRecord]], list[Item]]:
+    """Send the records; return the entries that went, and the items whose record could not (to be retried)."""
+    unsent = set(quarantine.send([record for _, record in entries]))
+    sent = [entry for index, entry in enumerate(entries) if index not in unsent]
+    return sent, [item for index, (item, _) in enumerate(entries) if index in unsent]
 
 
 class SqsQuarantine:
