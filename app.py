@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CDK entry point: `make synth` / `make deploy` (cdk.json context, or -c key=value)."""
+"""CDK entry point: `make synth` / `make deploy` (cdk.json context, -c key=value, -c object.key=value)."""
 
 import sys
 

@@ -10,8 +10,9 @@ Why each workaround exists (found by deploying with moto 5.2.5 and the pinned aw
    2-4 then exist only in that process, and its state is not shared with a `mock_aws()` in the caller's process.
 2. moto's CloudFormation has no AWS::DynamoDB::GlobalTable (what TableV2 synthesizes): it skips unsupported types
    with a warning, then fails the deploy on the first Fn::GetAtt of a table ("references undefined resource"). The
-   server registers a model that creates an ordinary table: key schema, GSIs, billing mode, stream, TTL. Replicas
-   (one Region here) are dropped; moto does not report SSE or point-in-time recovery.
+   server registers a model that creates an ordinary table: key schema, GSIs, billing mode, stream, TTL, and the
+   replica's deletion protection. Replicas (one Region here) are dropped; moto does not report SSE or point-in-time
+   recovery.
 3. Nor has it AWS::CloudWatch::Alarm: the dashboard body's Fn::GetAtt <alarm>.Arn fails the same way. The server
    registers a model that puts the alarm into moto's CloudWatch (never evaluated).
 4. moto's EventBus and LayerVersion models have no physical id, so `Ref` gives the Python object: the contact
@@ -24,7 +25,8 @@ Why each workaround exists (found by deploying with moto 5.2.5 and the pinned aw
 6. `--no-previous-parameters`: on a second deploy the CLI sends BootstrapVersion with UsePreviousValue, and moto's
    UpdateStack fails with KeyError (HTTP 500, the CLI retries for a minute) because it never stored that parameter.
 7. `cdk bootstrap` runs in an empty directory: next to cdk.json the CLI synthesizes the app first (10 s, not 3 s),
-   which bootstrapping an explicit aws://account/region does not need.
+   which bootstrapping an explicit aws://account/region does not need. `cdk deploy` runs in a directory of its own
+   too, whose cdk.json holds the documented example (see `deploy_app_directory`), not the user's settings.
 8. After the deploy the stack's event source mappings are disabled. moto cannot run a function (no Docker), yet
    with the SQS mapping enabled every message sent to the buffer queue is received for the function, the invocation
    fails and the message returns with ApproximateReceiveCount already 1 (5 sends it to the dead-letter queue). The
@@ -32,9 +34,10 @@ Why each workaround exists (found by deploying with moto 5.2.5 and the pinned aw
    each PutRecord still tries an invocation ("error running docker" in the server log); the record stays readable.
 
 What moto's CloudFormation leaves out (the deploy still succeeds): AWS::SQS::QueuePolicy, AWS::SNS::TopicPolicy and
-the bootstrap's AWS::S3::BucketPolicy are skipped; a function's Layers, Architectures (reported as x86_64),
-TracingConfig and LoggingConfig are ignored; the stream is PROVISIONED with one shard, unencrypted. Queue URLs in
-the outputs name sqs.<region>.amazonaws.com: a client with endpoint_url set uses them as they are.
+AWS::S3::BucketPolicy (the bootstrap's, the failed-batch bucket's) are skipped; a bucket's LifecycleConfiguration and
+PublicAccessBlockConfiguration, and a function's Layers, Architectures (reported as x86_64), TracingConfig and
+LoggingConfig are ignored; the stream is PROVISIONED with one shard, unencrypted. Queue URLs in the outputs name
+sqs.<region>.amazonaws.com: a client with endpoint_url set uses them as they are.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ import argparse
 import json
 import logging
 import os
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -55,6 +60,11 @@ from types import TracebackType
 from typing import Any
 
 import boto3
+from botocore.config import Config
+from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.exceptions import HTTPClientError
+
+from stacks import config as deployment_config
 
 REPO = Path(__file__).resolve().parents[1]
 CDK = REPO / "node_modules" / ".bin" / "cdk"
@@ -73,6 +83,12 @@ _CALLER_AWS_SETTINGS = (
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 )
 _TAIL_LINES = 40
+# A busy machine slows the one emulator process down: a put_records of 500 records has taken over botocore's default
+# 60 s. The demo's own calls wait longer and are retried on timeouts, refused connections and 5xx (standard mode);
+# repeating them is safe: a record or message sent twice is a duplicate delivery, which the stack absorbs as it does
+# AWS's own at-least-once delivery.
+READ_TIMEOUT_SECONDS = 180
+MAX_ATTEMPTS = 3
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +168,28 @@ class LocalAws:
     def _log_tail(self) -> str:
         return _tail(self.log_path.read_text(errors="replace"))
 
+    def failure(self, error: BaseException, keep_log: Path) -> str:
+        """One line for a run that ends because the server failed it (every retry included): whether the process
+        died or stopped answering. Its log is copied to `keep_log` first, as leaving the `with` block deletes it."""
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        keep_log.parent.mkdir(parents=True, exist_ok=True)
+        if self._dir is not None and self.log_path.exists():
+            shutil.copyfile(self.log_path, keep_log)
+        with keep_log.open("a", encoding="utf-8") as kept:  # the CLI's output, when the failure carries it
+            kept.write("\n--- the error that ended the run ---\n" + "\n".join(lines) + "\n")
+        exit_code = self._process.poll() if self._process is not None else None
+        if exit_code is not None:
+            what = f"exited with code {exit_code}"
+        elif isinstance(error, HTTPClientError | BotoConnectionError):  # timeouts, refused or dropped connections
+            what = "did not answer"
+        else:
+            what = "failed"
+        reason = lines[0]
+        return (
+            f"error: the local AWS emulator (moto server, pid {self.pid}) {what}: {reason}; "
+            f"it is stopped; its log: {keep_log}"
+        )
+
 
 def deploy_stack(
     endpoint_url: str,
@@ -163,7 +201,9 @@ def deploy_stack(
 ) -> dict[str, str]:
     """`cdk bootstrap` and `cdk deploy` of the project's stack into the server; returns the stack outputs.
 
-    `context` is passed as `-c key=value` over cdk.json's context, as `make deploy CDK_ARGS=...` does.
+    `context` is passed as `-c key=value` over the documented example (`deploy_app_directory`), as
+    `make deploy CDK_ARGS=...` does over cdk.json: the user's cdk.json settings (their instance, their stream) never
+    reach the emulator.
     """
     context = dict(context or {})
     region = stack_region(context)
@@ -185,7 +225,7 @@ def deploy_stack(
         ]
         for key, value in context.items():
             deploy += ["-c", f"{key}={value}"]
-        _run_cdk(deploy, env, REPO, timeout_seconds)
+        _run_cdk(deploy, env, deploy_app_directory(Path(work) / "app"), timeout_seconds)
         outputs: dict[str, str] = json.loads(outputs_file.read_text())[stack_name]
     if disable_event_source_mappings:
         _disable_event_source_mappings(endpoint_url, region, stack_name)
@@ -223,11 +263,31 @@ def function_environments(
     return functions
 
 
-def stack_region(context: Mapping[str, str]) -> str:
-    """The Region the stack deploys to: that of the (first) Connect instance ARN, from `context` or cdk.json."""
-    arn: Any = context.get("connectInstanceArn") or json.loads((REPO / "cdk.json").read_text())["context"].get(
-        "connectInstanceArn"
+def deploy_app_directory(directory: Path) -> Path:
+    """A directory whose cdk.json builds this project's app from `stacks.config.example_context()`: the repo
+    cdk.json's CDK settings and feature flags with the documented example, so the demo deploys the same stack
+    whatever the user's cdk.json says. Its app runs with this interpreter, the one with aws_cdk."""
+    settings = json.loads(deployment_config.CDK_JSON.read_text())
+    settings.pop("watch", None)
+    settings["app"] = shlex.join([sys.executable, str(REPO / "app.py")])
+    settings["context"] = deployment_config.example_context()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "cdk.json").write_text(json.dumps(settings, indent=2) + "\n")
+    return directory
+
+
+def client_config(read_timeout_seconds: float = READ_TIMEOUT_SECONDS) -> Config:
+    """How the demo's own clients talk to the server (see READ_TIMEOUT_SECONDS)."""
+    return Config(
+        connect_timeout=10,
+        read_timeout=read_timeout_seconds,
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},  # the first call and two retries
     )
+
+
+def stack_region(context: Mapping[str, str]) -> str:
+    """The Region the stack deploys to: that of the (first) Connect instance ARN, from `context` or the example."""
+    arn: Any = context.get("connectInstanceArn") or deployment_config.EXAMPLE_CONTEXT["connectInstanceArn"]
     if isinstance(arn, str) and arn.startswith("["):
         arn = json.loads(arn)
     if isinstance(arn, list):
@@ -293,7 +353,9 @@ def _stack_resources(endpoint_url: str, region: str, stack_name: str, resource_t
 
 def _client(service: str, endpoint_url: str, region: str) -> Any:
     # Any: boto3-stubs is installed for some services only (not lambda or sts).
-    return boto3.client(service, endpoint_url=endpoint_url, region_name=region, **CREDENTIALS)  # type: ignore[call-overload]
+    return boto3.client(  # type: ignore[call-overload]
+        service, endpoint_url=endpoint_url, region_name=region, config=client_config(), **CREDENTIALS
+    )
 
 
 def _free_port() -> int:
@@ -339,7 +401,9 @@ def _serve(port: int) -> None:
             **kwargs: Any,
         ) -> Table:
             properties = dict(cloudformation_json["Properties"])
-            properties.pop("Replicas", None)
+            (replica, *_) = properties.pop("Replicas", None) or [{}]
+            # A replica setting in a GlobalTable, a table setting in moto: DeleteTable is refused here as in AWS.
+            properties["DeletionProtectionEnabled"] = replica.get("DeletionProtectionEnabled", False)
             ttl = properties.pop("TimeToLiveSpecification", None)
             table = Table.create_from_cloudformation_json(
                 resource_name, {"Properties": properties}, account_id, region_name, **kwargs

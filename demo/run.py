@@ -18,23 +18,25 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
 import io
 import json
 import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError
 
 from demo import wallboard
 from demo.contact_centre import SimulationConfig
 from demo.describe_contact import SimulatedConnect
-from demo.emulator import CREDENTIALS, LocalAws, deploy_stack, function_environments
+from demo.emulator import CREDENTIALS, EmulatorError, LocalAws, client_config, deploy_stack, function_environments
 from demo.ground_truth import GroundTruth, compare
 from demo.lambda_runner import REGION, InProcessFunction, KinesisPoller, SqsPoller
 from demo.simulate import EventBridgeDelivery, KinesisDelivery, generate, parse_line, truth_path_for
@@ -66,6 +68,7 @@ class Figures:
     quarantined: dict[str, int] = field(default_factory=dict)
     abandoned_published: int = 0
     waiting_in_delay_queue: int = 0
+    fallback_delay_seconds: int = 0  # the delay queue's DelaySeconds
     failed_messages: int = 0
     filtered_by_rules: int = 0  # contact "events" no deployed rule matches: EventBridge never delivers them
     agreement: dict[str, Any] = field(default_factory=dict)
@@ -102,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Offline, only the simulator can answer DescribeContact: a real capture is replayed without enrichment.
         "enrichment": json.dumps({"enabled": connect is not None, "ratePerSecond": DEMO_ENRICHMENT_RATE}),
     }
-    with LocalAws() as aws:
+    with _emulator(out) as aws:
         print(f"moto server on {aws.endpoint_url} (pid {aws.pid}); cdk bootstrap + cdk deploy ...", flush=True)
         deploy_started = time.monotonic()
         outputs = deploy_stack(aws.endpoint_url, context)
@@ -123,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"detail-type or source, which no rule delivers (expected {expected['contact']} in all)"
             )
             print(f"Contact Abandoned published: {figures.abandoned_published} (expected {truth.abandoned_published})")
-        _print_figures(figures)
+        print("\n".join(closing_lines(figures)))
         figures.server_pid = aws.pid
     print(f"moto server (pid {figures.server_pid}) stopped; {time.monotonic() - started:.1f} s in all; logs in {out}")
     (out / "summary.json").write_text(json.dumps(figures.__dict__, indent=1, default=str) + "\n")
@@ -143,10 +146,11 @@ class Pipeline:
         _configure_process(endpoint_url)
         # Clients of the demo itself (putting records, reading tables) are not counted as the pipeline's requests.
         session = boto3.Session(region_name=REGION, **CREDENTIALS)  # type: ignore[arg-type]
-        self._kinesis: Any = session.client("kinesis", endpoint_url=endpoint_url)
-        self._sqs: Any = session.client("sqs", endpoint_url=endpoint_url)
-        self._events: Any = session.client("events", endpoint_url=endpoint_url)
-        self._dynamodb: Any = session.resource("dynamodb", endpoint_url=endpoint_url)
+        # Patient with a busy emulator (demo.emulator.READ_TIMEOUT_SECONDS).
+        self._kinesis: Any = session.client("kinesis", endpoint_url=endpoint_url, config=client_config())
+        self._sqs: Any = session.client("sqs", endpoint_url=endpoint_url, config=client_config())
+        self._events: Any = session.client("events", endpoint_url=endpoint_url, config=client_config())
+        self._dynamodb: Any = session.resource("dynamodb", endpoint_url=endpoint_url, config=client_config())
         self.dynamodb_requests = 0
         self.filtered_by_rules = 0
         boto3.setup_default_session(region_name=REGION, **CREDENTIALS)  # type: ignore[arg-type]
@@ -203,6 +207,7 @@ class Pipeline:
         figures.filtered_by_rules = self.filtered_by_rules
         delayed = [p for p in self.sqs_pollers if "DisconnectedDelay" in p.queue_url]
         figures.waiting_in_delay_queue = sum(self._queue_depth(p.queue_url, delayed=True) for p in delayed)
+        figures.fallback_delay_seconds = max((self._delay_seconds(p.queue_url) for p in delayed), default=0)
         return figures
 
     def items(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -308,6 +313,10 @@ class Pipeline:
         name = "ApproximateNumberOfMessagesDelayed" if delayed else "ApproximateNumberOfMessages"
         return int(self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[name])["Attributes"][name])
 
+    def _delay_seconds(self, url: str) -> int:
+        attributes = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["DelaySeconds"])["Attributes"]
+        return int(attributes["DelaySeconds"])
+
     def _count_dynamodb(self, **_: Any) -> None:
         self.dynamodb_requests += 1
 
@@ -322,6 +331,17 @@ def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
         elif isinstance(expected, list) and value not in expected:
             return False
     return True
+
+
+@contextlib.contextmanager
+def _emulator(out: Path) -> Iterator[LocalAws]:
+    """The run's moto server. When it dies or stops answering (the clients' retries spent), the run ends with one
+    line, not a botocore traceback: the server is stopped by its process id and its log kept in `out`."""
+    with LocalAws() as aws:
+        try:
+            yield aws
+        except (BotoCoreError, EmulatorError) as error:
+            raise SystemExit(aws.failure(error, out / "moto.log")) from None
 
 
 def _configure_process(endpoint_url: str) -> None:
@@ -374,19 +394,29 @@ def _scan(table: Any) -> list[dict[str, Any]]:
 def _read_capture(path: Path) -> Traffic:
     deliveries: list[KinesisDelivery | EventBridgeDelivery] = []
     instances: set[str] = set()
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                delivery = parse_line(line)
-            except ValueError as error:
-                raise SystemExit(f"{path}:{number}: {error}") from None
-            deliveries.append(delivery)
-            instances.update(_instance_of(delivery))
+    for number, line in enumerate(_capture_text(path).split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            delivery = parse_line(line)
+        except ValueError as error:
+            raise SystemExit(f"{path}:{number}: {error}") from None
+        deliveries.append(delivery)
+        instances.update(_instance_of(delivery))
     if not instances:
         raise SystemExit(f"{path}: no agent event or contact event names its Amazon Connect instance")
     return Traffic(deliveries, sorted(instances))
+
+
+def _capture_text(path: Path) -> str:
+    """The capture's text; a file that is missing, unreadable or not text ends the run with one line."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise SystemExit(f"error: cannot read the capture {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
+        raise SystemExit(f"error: cannot read the capture {path}: not UTF-8 text (line {line})") from None
 
 
 def _instance_of(delivery: KinesisDelivery | EventBridgeDelivery) -> Iterable[str]:
@@ -407,23 +437,30 @@ def _progress(done: int, total: int) -> None:
     print(f"\r  delivering [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}", end=end, flush=True)
 
 
-def _print_figures(figures: Figures) -> None:
+def closing_lines(figures: Figures) -> list[str]:
+    """The run's figures in words, after the wallboard (summary.json keeps them as data)."""
     rate = figures.deliveries / figures.seconds if figures.seconds else 0.0
     per_event = figures.dynamodb_requests / figures.deliveries if figures.deliveries else 0.0
-    print(
+    invocations = ", ".join(f"{name.replace('_', ' ')} {count:,}" for name, count in figures.invocations.items())
+    retried = (
+        f"{figures.failed_messages:,} messages handed back by a function to be retried (see functions.log)"
+        if figures.failed_messages
+        else "no message was handed back to retry"
+    )
+    lines = [
         f"throughput: {figures.deliveries:,} records in {figures.seconds:.1f} s = {rate:,.0f} records/s "
-        f"(put, polled and handled through the emulator, one invocation at a time)"
-    )
-    print(
+        "(put, polled and handled through the emulator, one invocation at a time)",
         f"DynamoDB requests: {figures.dynamodb_requests:,} = {per_event:.2f} per record "
-        f"(state writes, enrichment reads, call slots); DescribeContact calls: {figures.describe_contact_calls:,}"
-    )
-    print(f"invocations: {figures.invocations}; messages left failed: {figures.failed_messages}")
+        f"(state writes, enrichment reads, call slots); DescribeContact calls: {figures.describe_contact_calls:,}",
+        f"function invocations: {invocations}; {retried}",
+    ]
     if figures.waiting_in_delay_queue:
-        print(
-            f"DISCONNECTED fallbacks still in the delay queue: {figures.waiting_in_delay_queue} "
-            "(when their delay ends, each enriches its contact only if COMPLETED has not)"
+        lines.append(
+            f"enrichment fallbacks not yet due: {figures.waiting_in_delay_queue:,} (each disconnected contact is "
+            f"looked at again {figures.fallback_delay_seconds // 60} min after it disconnected, and enriched then "
+            "only if COMPLETED has not done it; the demo ends before that)"
         )
+    return lines
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,11 +1,9 @@
-"""Builds the CDK app from context: shared by app.py (the CLI) and the tests, which must load cdk.json themselves."""
+"""Builds the CDK app from its context: shared by app.py (the CLI: cdk.json and -c) and the tests, which build it
+from `stacks.config.example_context()` so that the user's cdk.json never decides what they check."""
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Any
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
@@ -14,17 +12,12 @@ from stacks.config import load_config
 from stacks.realtime_state_stack import RealtimeStateStack
 
 STACK_NAME = "ConnectRealtimeState"
-CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
-
-
-def cdk_json_context() -> dict[str, Any]:
-    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
-    return context
 
 
 def build_app(app: cdk.App) -> RealtimeStateStack:
     """Validate the configuration, add the stack and the cdk-nag checks. Raises ConfigError on bad context."""
-    config = load_config(_context_of(app))
+    # All of it: a key only on the command line (-c) counts as much as one in cdk.json, and a typo fails.
+    config = load_config(app.node.get_all_context())
     stack = RealtimeStateStack(
         app,
         STACK_NAME,
@@ -35,8 +28,3 @@ def build_app(app: cdk.App) -> RealtimeStateStack:
     )
     cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return stack
-
-
-def _context_of(app: cdk.App) -> dict[str, Any]:
-    node = app.node
-    return {key: node.try_get_context(key) for key in cdk_json_context()}

@@ -1,16 +1,27 @@
-"""Deployment configuration: the `cdk.json` context (or `-c key=value`), typed and validated at synth.
+"""Deployment configuration: the `cdk.json` context (or `-c key=value`, `-c object.key=value`), typed and validated
+at synth.
 
-Every error names the context key and the form it expects, so a typo fails `cdk synth` with one line
-instead of a stack trace or, worse, a stack that deploys and never receives an event.
+The settings are the fields of the models below: a context key that is none of them (and not one of the CDK's own,
+such as its feature flags) is a typo. Every error names the context key and the form it expects, in one line, so a
+mistake fails `cdk synth` instead of deploying a stack that ignores it or never receives an event.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from typing import Any
+import types
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+
+from stacks.opening_hours import EXAMPLE as EXAMPLE_OPENING_HOURS
+from stacks.opening_hours import OpeningHours
 
 _PARTITION = r"aws(?:-cn|-us-gov|-iso|-iso-b)?"
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d"
@@ -26,6 +37,9 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EVENT_BUS_NAME = re.compile(r"^[A-Za-z0-9._\-/]{1,256}$")
 
 EXAMPLE_INSTANCE_ARN = "arn:aws:connect:eu-west-2:111122223333:instance/11111111-2222-3333-4444-555555555555"
+# The documented example: what the tests and the demo build the app from, whatever the user's cdk.json says.
+EXAMPLE_CONTEXT: Mapping[str, Any] = types.MappingProxyType({"connectInstanceArn": EXAMPLE_INSTANCE_ARN})
+CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 
 
 class ConfigError(ValueError):
@@ -37,11 +51,26 @@ class AgentStreamSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    batch_size: int = Field(100, ge=1, le=10_000, alias="batchSize")
+    batch_size: int = Field(100, ge=1, le=10_000, alias="batchSize", json_schema_extra={"unit": "records"})
     max_batching_window_seconds: int = Field(1, ge=0, le=300, alias="maxBatchingWindowSeconds")
-    parallelization_factor: int = Field(1, ge=1, le=10, alias="parallelizationFactor")
-    retry_attempts: int = Field(5, ge=0, le=10_000, alias="retryAttempts")
+    parallelization_factor: int = Field(
+        1, ge=1, le=10, alias="parallelizationFactor", json_schema_extra={"unit": "concurrent batches per shard"}
+    )
+    retry_attempts: int = Field(5, ge=0, le=10_000, alias="retryAttempts", json_schema_extra={"unit": "retries"})
     max_record_age_seconds: int = Field(3600, ge=60, le=604_800, alias="maxRecordAgeSeconds")
+    # How long the failed-batch bucket keeps a batch Lambda gave up on (its records, to replay).
+    failed_batch_retention_days: int = Field(30, ge=1, le=3650, alias="failedBatchRetentionDays")
+
+
+class ContactEventSettings(BaseModel):
+    """How the contact events function reads its buffer queue (see README "Configuration")."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    # Lambda's MaximumConcurrency of an SQS event source (2 to 1000): a backlog drains at this pace.
+    max_concurrency: int = Field(
+        10, ge=2, le=1000, alias="maxConcurrency", json_schema_extra={"unit": "concurrent invocations"}
+    )
 
 
 class EnrichmentSettings(BaseModel):
@@ -51,7 +80,9 @@ class EnrichmentSettings(BaseModel):
 
     enabled: bool = True
     # Calls per second for the whole deployment; the account's quota (10/s, burst 15) is shared with other apps.
-    rate_per_second: float = Field(5, gt=0, le=100, alias="ratePerSecond")
+    rate_per_second: float = Field(
+        5, gt=0, le=100, alias="ratePerSecond", json_schema_extra={"unit": "DescribeContact calls per second"}
+    )
     # SQS delay queues wait at most 15 minutes.
     disconnected_delay_minutes: int = Field(15, ge=0, le=15, alias="disconnectedDelayMinutes")
     max_attempts: int = Field(8, ge=1, le=30, alias="maxAttempts")
@@ -69,8 +100,15 @@ class AlarmSettings(BaseModel):
     end_to_end_lag_seconds: int = Field(30, ge=1, alias="endToEndLagSeconds")
     enrichment_backlog_age_seconds: int = Field(900, ge=60, alias="enrichmentBacklogAgeSeconds")
     # Per minute. 0: the first error or throttle alarms (the functions retry, so any is worth a look).
-    function_errors: int = Field(0, ge=0, alias="functionErrors")
-    function_throttles: int = Field(0, ge=0, alias="functionThrottles")
+    function_errors: int = Field(0, ge=0, alias="functionErrors", json_schema_extra={"unit": "errors a minute"})
+    function_throttles: int = Field(
+        0, ge=0, alias="functionThrottles", json_schema_extra={"unit": "throttles a minute"}
+    )
+    # Silence alarms (README "Operations"): only inside these hours is no event at all a fault; "none": no such alarm.
+    opening_hours_utc: OpeningHours = Field(EXAMPLE_OPENING_HOURS, alias="openingHoursUtc", validate_default=True)
+    # Judged in whole five-minute periods (rounded up); at least two, so one late period alone never alarms.
+    agent_events_silent_minutes: int = Field(10, ge=10, le=1440, alias="agentEventsSilentMinutes")
+    contact_events_silent_minutes: int = Field(30, ge=10, le=1440, alias="contactEventsSilentMinutes")
 
     @field_validator("email")
     @classmethod
@@ -101,6 +139,9 @@ class DeploymentConfig(BaseModel):
     log_level: str = Field("INFO", alias="logLevel")
     tracing: bool = True
     agent_stream: AgentStreamSettings = Field(default_factory=AgentStreamSettings, alias="agentStream")
+    contact_events: ContactEventSettings = Field(default_factory=ContactEventSettings, alias="contactEvents")
+    # DynamoDB deletion protection of the agent and contact state tables.
+    state_table_deletion_protection: bool = Field(True, alias="stateTableDeletionProtection")
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     max_agent_event_bytes: int = Field(131_072, ge=1024, le=1_048_576, alias="maxAgentEventBytes")
@@ -130,9 +171,22 @@ class DeploymentConfig(BaseModel):
 
     @field_validator("agent_event_stream_arn")
     @classmethod
-    def _stream(cls, value: str | None) -> str | None:
-        if value is not None and not KINESIS_STREAM_ARN.match(value):
+    def _stream(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        stream = KINESIS_STREAM_ARN.match(value)
+        if stream is None:
             raise ValueError(f"expected arn:aws:kinesis:<region>:<12-digit account>:stream/<name>, got {value!r}")
+        # Connect writes agent events only to a stream of its own Region and account: any other never gets one.
+        for arn in info.data.get("connect_instance_arns", ()):
+            instance = CONNECT_INSTANCE_ARN.match(arn)
+            assert instance is not None  # validated before this field
+            for what, prefix in (("region", ""), ("account", "account ")):
+                if stream.group(what) != instance.group(what):
+                    raise ValueError(
+                        f"the stream is in {prefix}{stream.group(what)}, the instance in {instance.group(what)}; "
+                        "Amazon Connect streams agent events only to a Kinesis stream in its own Region and account"
+                    )
         return value
 
     @field_validator("kms_key_arn")
@@ -169,35 +223,36 @@ class DeploymentConfig(BaseModel):
         return tuple(arn.rsplit("/", 1)[1] for arn in self.connect_instance_arns)
 
 
-def _coerce(value: Any) -> Any:
-    """`-c key=value` arrives as a string; accept JSON there (numbers, lists, objects, booleans)."""
-    if isinstance(value, str) and (value[:1] in ("[", "{") or value in ("true", "false") or value.isdigit()):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
+# --- the context: which keys are ours, how `-c` strings and dotted keys reach the model -----------------------------
+
+# Context keys the CDK itself owns (its CLI sets some; feature flags and lookups live in cdk.json/cdk.context.json).
+_CDK_KEYS = frozenset({"cli-telemetry", "acknowledged-issue-numbers"})
+_UNIT_SUFFIX = re.compile(r"(Days|Hours|Minutes|Seconds|Bytes|Attempts)$")
+_RANGE_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
 
 
-CONTEXT_KEYS = (
-    "connectInstanceArn",
-    "agentEventStreamArn",
-    "stateTtlDays",
-    "kmsKeyArn",
-    "logLevel",
-    "tracing",
-    "agentStream",
-    "alarms",
-    "maxAgentEventBytes",
-    "eventBusName",
-    "enrichment",
-    "contactEventArchiveDays",
-)
+def is_cdk_key(key: str) -> bool:
+    """Feature flags (`@aws-cdk/...`), `aws:cdk:...` settings, lookup results (`<provider>:account=...`) and the
+    CLI's own keys: not settings of this project, never rejected."""
+    return key.startswith(("@", "cdk-")) or ":" in key or key in _CDK_KEYS
 
 
-def load_config(context: dict[str, Any]) -> DeploymentConfig:
-    """Validate the CDK context; raise ConfigError with a single line naming the offending key."""
-    raw = {key: _coerce(context[key]) for key in CONTEXT_KEYS if context.get(key) is not None}
+def cdk_own_context() -> dict[str, Any]:
+    """cdk.json's context keys that belong to the CDK (the feature flags): they apply to every build of the app."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text()).get("context", {})
+    return {key: value for key, value in context.items() if is_cdk_key(key)}
+
+
+def example_context(**overrides: Any) -> dict[str, Any]:
+    """The context the tests and the demo build the app from: cdk.json's feature flags and the documented example,
+    never the settings in the user's cdk.json (a fork configured for its instance must still pass `make test`)."""
+    return {**cdk_own_context(), **EXAMPLE_CONTEXT, **overrides}
+
+
+def load_config(context: Mapping[str, Any]) -> DeploymentConfig:
+    """Validate the app's whole context (the CDK's own keys are skipped); raise ConfigError with a single line naming
+    the offending key. `-c object.key=value` sets one field of an object setting, over cdk.json's object."""
+    raw = _settings({key: value for key, value in context.items() if not is_cdk_key(key)}, DeploymentConfig, prefix="")
     if "connectInstanceArn" not in raw:
         raise ConfigError(
             'cdk.json context "connectInstanceArn" is required: the ARN of your Amazon Connect instance '
@@ -208,5 +263,146 @@ def load_config(context: dict[str, Any]) -> DeploymentConfig:
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join(str(part) for part in first["loc"])  # pydantic reports the location by alias
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f'cdk.json context "{key}": {message}') from None
+        raise ConfigError(f'cdk.json context "{key}": {_explain(first)}') from None
+
+
+def setting_keys(model: type[BaseModel] = DeploymentConfig, prefix: str = "") -> Iterator[str]:
+    """Every context key the model reads, objects and their dotted fields ("agentStream", "agentStream.batchSize")."""
+    for key, field in _fields(model).items():
+        yield prefix + key
+        nested = _nested_model(field)
+        if nested is not None:
+            yield from setting_keys(nested, f"{prefix}{key}.")
+
+
+def _settings(context: Mapping[str, Any], model: type[BaseModel], prefix: str) -> dict[str, Any]:
+    """The keys of `model` in `context`, decoded from `-c` strings, dotted keys merged into their object, unset
+    (null) values left out so that the defaults apply; an unknown key raises ConfigError."""
+    fields = _fields(model)
+    values: dict[str, Any] = {}
+    dotted: dict[str, dict[str, Any]] = {}
+    for key, value in context.items():
+        name, dot, rest = str(key).partition(".")
+        if name not in fields or (dot and _nested_model(fields[name]) is None):
+            raise ConfigError(_unknown(prefix + str(key)))
+        if dot:
+            dotted.setdefault(name, {})[rest] = value
+        else:
+            values[name] = _decode(value)
+    for name, field in fields.items():
+        nested = _nested_model(field)
+        value = values.get(name)
+        if nested is not None and (name in dotted or isinstance(value, Mapping)):
+            if value is None:
+                value = {}
+            if isinstance(value, Mapping):  # otherwise pydantic says an object is expected
+                value = _settings({**value, **dotted.get(name, {})}, nested, f"{prefix}{name}.")
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = value
+    return values
+
+
+def _decode(value: Any) -> Any:
+    """`-c key=value` arrives as a string: JSON lists and objects are decoded, "null" unsets the key; numbers and
+    booleans are left to pydantic, which parses "7", "2.5", "-1" and "false" for the field's own type."""
+    if value == "null":
+        return None
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    return {field.alias or name: field for name, field in model.model_fields.items()}
+
+
+def _nested_model(field: FieldInfo) -> type[BaseModel] | None:
+    annotation = field.annotation
+    candidates = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _unknown(key: str) -> str:
+    known = list(setting_keys())
+    exact = [k for k in known if k.lower() == key.lower()]
+    lowered = {k.lower(): k for k in known}
+    close = exact or [lowered[k] for k in difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.6)]
+    if close:
+        return f'cdk.json context "{key}": no such setting; did you mean "{close[0]}"?'
+    return f'cdk.json context "{key}": no such setting (the settings are in README "Configuration")'
+
+
+def _explain(error: ErrorDetails) -> str:
+    """pydantic's error in the project's words: the form, unit and range the key takes, and what it got."""
+    kind, got = error["type"], error["input"]
+    if kind == "value_error":
+        return error["msg"].removeprefix("Value error, ")
+    field = _field_at([str(part) for part in error["loc"]])
+    if field is not None and _number_type(field) and (kind.startswith(("int_", "float_")) or kind in _RANGE_ERRORS):
+        return f"expected {_describe_number(field, str(error['loc'][-1]))}, got {got!r}"
+    if kind.startswith("bool_"):
+        return f"expected true or false, got {got!r}"
+    if kind in ("model_type", "dict_type", "model_attributes_type") and field is not None:
+        nested = _nested_model(field)
+        if nested is not None:
+            key = ".".join(str(part) for part in error["loc"])
+            first, default = next((name, setting.default) for name, setting in _fields(nested).items())
+            example = json.dumps({first: default})
+            return f"expected an object such as {example} (or one setting: -c {key}.{first}={default}), got {got!r}"
+    if kind.startswith("string_"):
+        return f"expected text, got {got!r}"
+    return f"{error['msg']}, got {got!r}"
+
+
+def _field_at(loc: list[str]) -> FieldInfo | None:
+    model: type[BaseModel] | None = DeploymentConfig
+    field: FieldInfo | None = None
+    for part in loc:
+        field = _fields(model).get(part) if model is not None else None
+        if field is None:
+            return None
+        model = _nested_model(field)
+    return field
+
+
+def _number_type(field: FieldInfo) -> type | None:
+    annotation = field.annotation
+    candidates = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)
+    return next((candidate for candidate in candidates if candidate in (int, float)), None)
+
+
+def _describe_number(field: FieldInfo, key: str) -> str:
+    """The form a number takes, e.g. "a whole number of days from 1 to 3650". The unit is the field's
+    json_schema_extra "unit", or the end of its name (stateTtlDays: days)."""
+    extra = field.json_schema_extra
+    unit = extra.get("unit") if isinstance(extra, dict) else None
+    if not isinstance(unit, str):
+        suffix = _UNIT_SUFFIX.search(key)
+        unit = suffix.group(1).lower() if suffix else None
+    noun = ("a whole number" if _number_type(field) is int else "a number") + (f" of {unit}" if unit else "")
+    bounds = {
+        name: _figure(getattr(item, name))
+        for item in field.metadata
+        for name in ("ge", "gt", "le", "lt")
+        if getattr(item, name, None) is not None
+    }
+    ge, gt, le, lt = (bounds.get(name) for name in ("ge", "gt", "le", "lt"))
+    if ge is not None and le is not None:
+        return f"{noun} from {ge} to {le}"
+    low = f"at least {ge}" if ge is not None else f"above {gt}" if gt is not None else None
+    high = f"up to {le}" if le is not None else f"below {lt}" if lt is not None else None
+    if low and high:
+        return f"{noun} {low} and {high}"
+    return f"{noun}, {low or high}" if low or high else noun
+
+
+def _figure(value: Any) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

@@ -9,7 +9,8 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
-from stacks.app_factory import build_app, cdk_json_context
+from stacks.app_factory import build_app
+from stacks.config import example_context
 from stacks.realtime_state_stack import RealtimeStateStack
 
 
@@ -17,14 +18,15 @@ from stacks.realtime_state_stack import RealtimeStateStack
 def _synth(overrides_json: str) -> tuple[RealtimeStateStack, Template]:
     overrides = json.loads(overrides_json)
     # Path metadata lets tests find a resource by its construct path, as `cdk synth` writes it.
-    context = {**cdk_json_context(), "aws:cdk:enable-path-metadata": True, **overrides}
+    context = example_context(**{"aws:cdk:enable-path-metadata": True}, **overrides)
     app = cdk.App(context=context)
     stack = build_app(app)
     return stack, Template.from_stack(stack)
 
 
 def synth(**overrides: Any) -> tuple[RealtimeStateStack, Template]:
-    """The stack and its template, for cdk.json's context with `overrides` (context keys) applied."""
+    """The stack and its template, for the documented example (stacks.config.example_context: cdk.json's feature
+    flags, never its settings) with `overrides` (context keys, dotted ones too) applied."""
     return _synth(json.dumps(overrides, sort_keys=True))
 
 

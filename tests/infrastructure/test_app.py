@@ -13,14 +13,24 @@ from pathlib import Path
 
 import pytest
 
+import stacks.config
 from connect_state.domain.records import decode_agent_record
 from connect_state.models.agent_event import AgentEvent
+from demo import emulator
+from stacks.config import EXAMPLE_INSTANCE_ARN
 from stacks.constructs.lambda_runtime import LAYER_SOURCE
+from tests.infrastructure import conftest
 from tests.infrastructure.conftest import resources, synth
 
 pytestmark = pytest.mark.xdist_group("cdk")
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
+# A fork configured as the Deploy section says: its own instance (another Region and account), its own stream.
+CONFIGURED = {
+    "connectInstanceArn": "arn:aws:connect:us-east-1:444455556666:instance/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+    "agentEventStreamArn": "arn:aws:kinesis:us-east-1:444455556666:stream/connect-agent-events",
+    "stateTtlDays": 30,
+}
 
 
 def run_app(context: dict[str, object]) -> subprocess.CompletedProcess[str]:
@@ -37,6 +47,59 @@ def test_bad_instance_arn_fails_synth_with_one_line() -> None:
         'error: cdk.json context "connectInstanceArn": expected arn:aws:connect:<region>:<12-digit account>:'
         "instance/<instance id (uuid)>, got 'arn:aws:connect:eu-west-2:111122223333:instance/not-a-uuid'"
     ]
+
+
+def test_an_unknown_key_fails_synth_with_one_line_naming_the_closest_setting() -> None:
+    # `cdk synth -c stateTTLDays=5` (the CLI hands the app its context as CDK_CONTEXT_JSON, -c values as strings)
+    result = run_app({"connectInstanceArn": EXAMPLE_INSTANCE_ARN, "stateTTLDays": "5", "cli-telemetry": False})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        'error: cdk.json context "stateTTLDays": no such setting; did you mean "stateTtlDays"?'
+    ]
+
+
+def test_the_tests_and_the_demo_build_from_the_example_whatever_cdk_json_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a cdk.json configured for another instance and stream, with the repo's feature flags
+    configured = json.loads((ROOT / "cdk.json").read_text())
+    configured["context"].update(CONFIGURED)
+    (tmp_path / "cdk.json").write_text(json.dumps(configured))
+    monkeypatch.setattr(stacks.config, "CDK_JSON", tmp_path / "cdk.json")
+    flag = "@aws-cdk/aws-lambda:recognizeLayerVersion"
+    assert configured["context"][flag] is True
+
+    # When the tests build the app (the synth helper, uncached)
+    stack, template = conftest._synth.__wrapped__("{}")
+
+    # Then it is the documented example, with cdk.json's feature flags still in effect
+    rules = resources(template, "AWS::Events::Rule").values()
+    assert {arn for r in rules for arn in r["Properties"]["EventPattern"]["detail"]["instanceArn"]} == {
+        EXAMPLE_INSTANCE_ARN
+    }
+    assert resources(template, "AWS::Kinesis::Stream")  # the example's stack creates its stream
+    assert (stack.region, stack.node.try_get_context(flag)) == ("eu-west-2", True)
+
+    # And the demo deploys the example into the emulator, in the example's Region, from cdk.json's flags only
+    assert emulator.stack_region({}) == "eu-west-2"
+    app_dir = emulator.deploy_app_directory(tmp_path / "demo-app")
+    demo_cdk_json = json.loads((app_dir / "cdk.json").read_text())
+    assert demo_cdk_json["context"] == {
+        **{key: value for key, value in configured["context"].items() if key.startswith("@") or key == "cli-telemetry"},
+        "connectInstanceArn": EXAMPLE_INSTANCE_ARN,
+    }
+
+
+def test_the_configured_settings_reach_the_deployed_stack() -> None:
+    # Given the settings of the configured fork (what `make deploy` passes to the app from cdk.json)
+    stack, template = synth(**CONFIGURED)
+    # Then its stream is imported, its instance's events are matched, in its Region
+    assert resources(template, "AWS::Kinesis::Stream") == {}
+    rules = resources(template, "AWS::Events::Rule").values()
+    assert {arn for r in rules for arn in r["Properties"]["EventPattern"]["detail"]["instanceArn"]} == {
+        CONFIGURED["connectInstanceArn"]
+    }
+    assert stack.region == "us-east-1"
 
 
 def test_every_function_handler_resolves_to_code_in_the_asset() -> None:
