@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
-from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from connect_state.metric_names import AGENT_EVENTS_RECEIVED, CONTACT_EVENTS_RECEIVED, MetricName
 from stacks.config import DeploymentConfig
 from stacks.constructs.lambda_runtime import METRICS_NAMESPACE, SERVICE_NAME
+from stacks.opening_hours import OpeningWindow, is_open
 
 PERIOD = Duration.minutes(1)
+# Silence is judged per five minutes: Connect publishes an agent event for each logged-in agent at least every 120 s
+# (HEART_BEAT when nothing else happens), so any five minutes with an agent logged in hold at least two of them.
+SILENCE_PERIOD = Duration.minutes(5)
+LAG_METRICS = (MetricName.AGENT_EVENT_LAG_SECONDS, MetricName.CONTACT_EVENT_LAG_SECONDS)
 
 
-def pipeline_metric(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
+def pipeline_metric(name: MetricName, statistic: str = "Sum", period: Duration = PERIOD) -> cloudwatch.Metric:
     """A Powertools (EMF) metric of the functions: one namespace, the `service` dimension only."""
     return cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name=name,
         dimensions_map={"service": SERVICE_NAME},
         statistic=statistic,
-        period=PERIOD,
+        period=period,
     )
 
 
@@ -43,26 +50,13 @@ class Monitoring(Construct):
         functions: Sequence[lambda_.Function],
         stream_consumer: lambda_.Function,
         queues_that_must_stay_empty: dict[str, sqs.IQueue],
-        lag_metrics: Sequence[str],
         backlogs: dict[str, tuple[sqs.IQueue, int]] | None = None,
+        failed_batch_records: cloudwatch.IMetric | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         settings = config.alarms
-        if settings.topic_arn:
-            self.topic: sns.ITopic = sns.Topic.from_topic_arn(self, "AlarmTopic", settings.topic_arn)
-        else:
-            topic = sns.Topic(self, "AlarmTopic", master_key=encryption_key, enforce_ssl=True)
-            if encryption_key is None:
-                NagSuppressions.add_resource_suppressions(
-                    topic,
-                    [
-                        {
-                            "id": "AwsSolutions-SNS2",
-                            "reason": "Alarm notifications carry no customer data; set kmsKeyArn to encrypt anyway.",
-                        }
-                    ],
-                )
-            self.topic = topic
+        self._stack_name = Stack.of(self).stack_name
+        self.topic = self._topic(config, encryption_key)
         if settings.email:
             self.topic.add_subscription(subscriptions.EmailSubscription(settings.email))
         self.alarms: list[cloudwatch.Alarm] = []
@@ -81,6 +75,14 @@ class Monitoring(Construct):
             threshold=settings.iterator_age_seconds * 1000,
             description=f"The agent event consumer is more than {settings.iterator_age_seconds} s behind the stream.",
         )
+        if failed_batch_records is not None:
+            # Agent event records Lambda gave up on after the retries (in the failed-batch bucket, or dropped).
+            self._alarm(
+                "AgentEventsFailedBatches",
+                failed_batch_records,
+                threshold=0,
+                description="Agent event records were given up on after the retries: see the runbook in the README.",
+            )
         for name, queue in queues_that_must_stay_empty.items():
             self._alarm(
                 f"{name}NotEmpty",
@@ -113,93 +115,221 @@ class Monitoring(Construct):
                 description=f"The {name} function was throttled more than {settings.function_throttles} times in a "
                 "minute.",
             )
-        for metric_name in lag_metrics:
+        for metric_name in LAG_METRICS:
             self._alarm(
                 metric_name.removesuffix("Seconds"),
                 pipeline_metric(metric_name, "Maximum"),
                 threshold=settings.end_to_end_lag_seconds,
                 description=f"Events reach the state over {settings.end_to_end_lag_seconds} s after they happened.",
             )
+        if settings.opening_hours_utc:
+            self._silence_alarms(
+                settings.opening_hours_utc,
+                agent_minutes=settings.agent_events_silent_minutes,
+                contact_minutes=settings.contact_events_silent_minutes,
+            )
 
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
-        self.dashboard.add_widgets(
-            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24, height=4),
+        self.dashboard = self._dashboard(config, functions, iterator_age, queues_that_must_stay_empty, backlogs or {})
+
+    def _topic(self, config: DeploymentConfig, encryption_key: kms.IKey | None) -> sns.ITopic:
+        """The user's own topic (its policy is theirs: README), or a topic that lets only this account's alarms
+        publish, over TLS. A topic policy replaces SNS's default one, so CloudWatch must be allowed explicitly."""
+        if config.alarms.topic_arn:
+            return sns.Topic.from_topic_arn(self, "AlarmTopic", config.alarms.topic_arn)
+        topic = sns.Topic(self, "AlarmTopic", master_key=encryption_key, enforce_ssl=True)
+        stack = Stack.of(self)
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisAccountsAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name="*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    },
+                },
+            )
         )
-        self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Events applied / skipped",
-                left=[
-                    pipeline_metric(name)
-                    for name in (
-                        "AgentEventsApplied",
-                        "AgentEventsStaleSkipped",
-                        "AgentEventsDuplicate",
-                        "AgentEventsQuarantined",
-                        "ForeignRecordsSkipped",
-                    )
-                ],
-                width=12,
+        return topic
+
+    def _silence_alarms(
+        self, opening_hours: tuple[OpeningWindow, ...], *, agent_minutes: int, contact_minutes: int
+    ) -> None:
+        """No events while the centre is open means Connect stopped streaming or the pipeline broke (README
+        "Operations"). Datapoints outside the opening hours are replaced by 1, which never alarms."""
+        agents = received("agents", AGENT_EVENTS_RECEIVED)
+        contacts = received("contacts", CONTACT_EVENTS_RECEIVED)
+        open_now = is_open(opening_hours, "agents")
+        self._alarm(
+            "AgentEventsSilent",
+            cloudwatch.MathExpression(
+                expression=f"IF({open_now}, agents, 1)",
+                using_metrics={"agents": agents},
+                period=SILENCE_PERIOD,
+                label="Agent events while open (1 when closed)",
             ),
+            threshold=0,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+            periods=math.ceil(agent_minutes / SILENCE_PERIOD.to_minutes()),
+            missing_data=cloudwatch.TreatMissingData.BREACHING,
+            description=f"No agent event for {agent_minutes} minutes during opening hours: Amazon Connect stopped "
+            "streaming agent events, or the agent pipeline is broken. See the README.",
+        )
+        self._alarm(
+            "ContactEventsSilent",
+            cloudwatch.MathExpression(
+                # Agent events (heartbeats) in the same five minutes: agents are logged in, so contacts are expected.
+                expression=f"IF({open_now} AND (agents > 0), contacts, 1)",
+                using_metrics={"agents": agents, "contacts": contacts},
+                period=SILENCE_PERIOD,
+                label="Contact events while open and agents logged in (1 otherwise)",
+            ),
+            threshold=0,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+            periods=math.ceil(contact_minutes / SILENCE_PERIOD.to_minutes()),
+            missing_data=cloudwatch.TreatMissingData.BREACHING,
+            description=f"No contact event for {contact_minutes} minutes while agents were logged in during opening "
+            "hours: contact events stopped reaching the state. See the README.",
+        )
+
+    def _dashboard(
+        self,
+        config: DeploymentConfig,
+        functions: Sequence[lambda_.Function],
+        iterator_age: cloudwatch.IMetric,
+        must_stay_empty: dict[str, sqs.IQueue],
+        backlogs: dict[str, tuple[sqs.IQueue, int]],
+    ) -> cloudwatch.Dashboard:
+        """Every metric the functions emit is on a widget (tests/infrastructure/test_metric_names.py)."""
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
+        dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24, height=4))
+        dashboard.add_widgets(
+            graph(
+                "Agent events",
+                left=[
+                    MetricName.AGENT_EVENTS_APPLIED,
+                    MetricName.AGENT_EVENTS_STALE_SKIPPED,
+                    MetricName.AGENT_EVENTS_DUPLICATE,
+                    MetricName.AGENT_EVENTS_QUARANTINED,
+                    MetricName.FOREIGN_RECORDS_SKIPPED,
+                ],
+                right=[MetricName.AGENT_EVENTS_RETRIED],
+            ),
+            graph(
+                "Contact events",
+                left=[
+                    MetricName.CONTACT_EVENTS_APPLIED,
+                    MetricName.CONTACT_EVENTS_STALE_SKIPPED,
+                    MetricName.CONTACT_EVENTS_DUPLICATE,
+                    MetricName.CONTACT_EVENTS_QUARANTINED,
+                    MetricName.CONTACT_EVENTS_UNKNOWN_TYPE,
+                    MetricName.CONTACT_EVENTS_WITHOUT_ENVELOPE,
+                ],
+                right=[MetricName.CONTACTS_ABANDONED, MetricName.CONTACT_EVENTS_RETRIED],
+            ),
+        )
+        dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="End-to-end lag (s)",
-                left=[pipeline_metric(name, "Maximum") for name in lag_metrics],
+                left=[pipeline_metric(name, "Maximum") for name in LAG_METRICS],
                 right=[iterator_age],
                 width=12,
             ),
-        )
-        self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Contact enrichment",
-                left=[
-                    pipeline_metric(name)
-                    for name in (
-                        "ContactsEnriched",
-                        "ContactsEnrichedAcwInProgress",
-                        "ContactEnrichmentNotFound",
-                        "ContactEnrichmentRetried",
-                        "ContactEnrichmentDeadLettered",
-                    )
-                ],
-                right=[pipeline_metric("DescribeContactCalls"), pipeline_metric("DescribeContactThrottled")],
-                width=12,
-            ),
-            cloudwatch.GraphWidget(
-                title="Backlog: age of the oldest message (s)",
-                left=[
-                    queue.metric_approximate_age_of_oldest_message(period=PERIOD, label=name)
-                    for name, (queue, _) in (backlogs or {}).items()
-                ],
-                width=12,
-            ),
-        )
-        self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Function errors and throttles",
                 left=[function.metric_errors(period=PERIOD) for function in functions],
                 right=[function.metric_throttles(period=PERIOD) for function in functions],
                 width=12,
             ),
+        )
+        if config.enrichment.enabled:
+            dashboard.add_widgets(
+                graph(
+                    "Contact enrichment",
+                    left=[
+                        MetricName.CONTACTS_ENRICHED,
+                        MetricName.CONTACTS_ENRICHED_ACW_IN_PROGRESS,
+                        MetricName.CONTACT_ENRICHMENT_NOT_FOUND,
+                        MetricName.CONTACT_ENRICHMENT_SKIPPED,
+                        MetricName.CONTACT_ENRICHMENT_SUPERSEDED,
+                        MetricName.CONTACT_ENRICHMENT_RETRIED,
+                        MetricName.CONTACT_ENRICHMENT_DEAD_LETTERED,
+                        MetricName.CONTACT_ENRICHMENT_POSTPONE_FAILED,
+                    ],
+                    right=[MetricName.DESCRIBE_CONTACT_CALLS, MetricName.DESCRIBE_CONTACT_THROTTLED],
+                ),
+                cloudwatch.GraphWidget(
+                    title="Backlog: age of the oldest message (s)",
+                    left=[
+                        queue.metric_approximate_age_of_oldest_message(period=PERIOD, label=name)
+                        for name, (queue, _) in backlogs.items()
+                    ],
+                    width=12,
+                ),
+            )
+        dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Queues that must stay empty",
                 left=[
                     queue.metric_approximate_number_of_messages_visible(period=PERIOD, label=name)
-                    for name, queue in queues_that_must_stay_empty.items()
+                    for name, queue in must_stay_empty.items()
                 ],
-                width=12,
+                width=24,
             ),
         )
+        return dashboard
 
-    def _alarm(self, name: str, metric: cloudwatch.IMetric, *, threshold: float, description: str) -> None:
+    def _alarm(
+        self,
+        name: str,
+        metric: cloudwatch.IMetric,
+        *,
+        threshold: float,
+        description: str,
+        comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        periods: int = 1,
+        missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) -> None:
         alarm = cloudwatch.Alarm(
             self,
             name,
+            # Fixed, documented names (README "Operations"), not generated ones nobody can know before deploying.
+            alarm_name=f"{self._stack_name}-{name}",
             metric=metric,
             threshold=threshold,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            comparison_operator=comparison,
+            treat_missing_data=missing_data,
             alarm_description=description,
         )
         alarm.add_alarm_action(actions.SnsAction(self.topic))
         alarm.add_ok_action(actions.SnsAction(self.topic))
         self.alarms.append(alarm)
+
+
+def received(label: str, names: Sequence[MetricName]) -> cloudwatch.MathExpression:
+    """Events a function read and understood in each five minutes; 0, not missing, when none arrived (FILL)."""
+    ids = {name[0].lower() + name[1:]: name for name in names}
+    return cloudwatch.MathExpression(
+        expression=" + ".join(f"FILL({metric_id}, 0)" for metric_id in ids),
+        using_metrics={metric_id: pipeline_metric(name, period=SILENCE_PERIOD) for metric_id, name in ids.items()},
+        period=SILENCE_PERIOD,
+        label=label,
+    )
+
+
+def graph(title: str, *, left: Sequence[MetricName], right: Sequence[MetricName] = ()) -> cloudwatch.GraphWidget:
+    return cloudwatch.GraphWidget(
+        title=title,
+        left=[pipeline_metric(name) for name in left],
+        right=[pipeline_metric(name) for name in right],
+        width=12,
+    )

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connect_state.config import agent_events_config
 from connect_state.domain.agent_state import AgentState
+from connect_state.metric_names import MetricName
 from connect_state.observability import logger, metrics, tracer
 from connect_state.service.agent_events import AgentEventBatch, AgentStateWriter, BatchReport, StreamRecord
 from connect_state.store.agent_state_store import DynamoDBAgentStateStore
@@ -21,13 +22,14 @@ from connect_state.store.quarantine import SqsQuarantine
 # Records are parsed by the Parser models inside the service rather than by BatchProcessor(model=...): a record that
 # fails validation must be quarantined with its reason, not reported as a failure that Lambda retries forever.
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
+# Every key the service counts (tests/infrastructure/test_metric_names.py checks that none is missing).
 METRIC_NAMES = {
-    "applied": "AgentEventsApplied",
-    "stale": "AgentEventsStaleSkipped",
-    "duplicate": "AgentEventsDuplicate",
-    "quarantined": "AgentEventsQuarantined",
-    "foreign:ContactTraceRecord": "ForeignRecordsSkipped",
-    "foreign:ContactLensSegment": "ForeignRecordsSkipped",
+    "applied": MetricName.AGENT_EVENTS_APPLIED,
+    "stale": MetricName.AGENT_EVENTS_STALE_SKIPPED,
+    "duplicate": MetricName.AGENT_EVENTS_DUPLICATE,
+    "quarantined": MetricName.AGENT_EVENTS_QUARANTINED,
+    "foreign:ContactTraceRecord": MetricName.FOREIGN_RECORDS_SKIPPED,
+    "foreign:ContactLensSegment": MetricName.FOREIGN_RECORDS_SKIPPED,
 }
 
 
@@ -74,11 +76,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def _publish(report: BatchReport[KinesisStreamRecord]) -> None:
     _log(report)
     for outcome, count in report.counts.items():
-        metrics.add_metric(name=METRIC_NAMES.get(outcome, outcome), unit=MetricUnit.Count, value=count)
+        metrics.add_metric(name=METRIC_NAMES[outcome], unit=MetricUnit.Count, value=count)
     if report.failed:
-        metrics.add_metric(name="AgentEventsRetried", unit=MetricUnit.Count, value=len(report.failed))
+        metrics.add_metric(name=MetricName.AGENT_EVENTS_RETRIED, unit=MetricUnit.Count, value=len(report.failed))
     if report.lag_seconds:
-        metrics.add_metric(name="AgentEventLagSeconds", unit=MetricUnit.Seconds, value=max(report.lag_seconds))
+        metrics.add_metric(
+            name=MetricName.AGENT_EVENT_LAG_SECONDS, unit=MetricUnit.Seconds, value=max(report.lag_seconds)
+        )
 
 
 def _log(report: BatchReport[KinesisStreamRecord]) -> None:

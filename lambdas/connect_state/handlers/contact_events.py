@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connect_state.config import contact_events_config
+from connect_state.metric_names import MetricName
 from connect_state.observability import logger, metrics, tracer
 from connect_state.service.contact_events import (
     BatchReport,
@@ -34,14 +35,15 @@ from connect_state.store.quarantine import SqsQuarantine
 # Bodies are parsed by the Parser models inside the service rather than by BatchProcessor(model=...): a message that
 # fails validation must be quarantined with its reason, not reported as a failure that SQS redelivers until the DLQ.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# Every key the service counts (tests/infrastructure/test_metric_names.py checks that none is missing).
 METRIC_NAMES = {
-    "applied": "ContactEventsApplied",
-    "stale": "ContactEventsStaleSkipped",
-    "duplicate": "ContactEventsDuplicate",
-    "quarantined": "ContactEventsQuarantined",
-    "abandoned": "ContactsAbandoned",
-    "unknown_event_type": "ContactEventsUnknownType",
-    "no_envelope": "ContactEventsWithoutEnvelope",
+    "applied": MetricName.CONTACT_EVENTS_APPLIED,
+    "stale": MetricName.CONTACT_EVENTS_STALE_SKIPPED,
+    "duplicate": MetricName.CONTACT_EVENTS_DUPLICATE,
+    "quarantined": MetricName.CONTACT_EVENTS_QUARANTINED,
+    "abandoned": MetricName.CONTACTS_ABANDONED,
+    "unknown_event_type": MetricName.CONTACT_EVENTS_UNKNOWN_TYPE,
+    "no_envelope": MetricName.CONTACT_EVENTS_WITHOUT_ENVELOPE,
 }
 
 
@@ -99,8 +101,10 @@ def _log(report: BatchReport[SQSRecord]) -> None:
 
 def _publish(report: BatchReport[SQSRecord]) -> None:
     for outcome, count in report.counts.items():
-        metrics.add_metric(name=METRIC_NAMES.get(outcome, outcome), unit=MetricUnit.Count, value=count)
+        metrics.add_metric(name=METRIC_NAMES[outcome], unit=MetricUnit.Count, value=count)
     if report.failed:
-        metrics.add_metric(name="ContactEventsRetried", unit=MetricUnit.Count, value=len(report.failed))
+        metrics.add_metric(name=MetricName.CONTACT_EVENTS_RETRIED, unit=MetricUnit.Count, value=len(report.failed))
     if report.lag_seconds:
-        metrics.add_metric(name="ContactEventLagSeconds", unit=MetricUnit.Seconds, value=max(report.lag_seconds))
+        metrics.add_metric(
+            name=MetricName.CONTACT_EVENT_LAG_SECONDS, unit=MetricUnit.Seconds, value=max(report.lag_seconds)
+        )

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connect_state.config import enrichment_config
+from connect_state.metric_names import MetricName
 from connect_state.observability import logger, metrics, tracer
 from connect_state.service.enrichment import (
     BatchReport,
@@ -34,17 +35,18 @@ from connect_state.store.message_retry import SqsMessageRetry
 from connect_state.store.quarantine import SqsQuarantine
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# Every key the service counts (tests/infrastructure/test_metric_names.py checks that none is missing).
 METRIC_NAMES = {
-    Outcome.ENRICHED.value: "ContactsEnriched",
-    Outcome.ACW_IN_PROGRESS.value: "ContactsEnrichedAcwInProgress",
-    Outcome.NOT_FOUND.value: "ContactEnrichmentNotFound",
-    Outcome.SKIPPED.value: "ContactEnrichmentSkipped",
-    Outcome.SUPERSEDED.value: "ContactEnrichmentSuperseded",
-    Outcome.RETRIED.value: "ContactEnrichmentRetried",
-    Outcome.DEAD_LETTERED.value: "ContactEnrichmentDeadLettered",
-    "throttled": "DescribeContactThrottled",
-    "calls": "DescribeContactCalls",
-    "postpone_failed": "ContactEnrichmentPostponeFailed",
+    Outcome.ENRICHED.value: MetricName.CONTACTS_ENRICHED,
+    Outcome.ACW_IN_PROGRESS.value: MetricName.CONTACTS_ENRICHED_ACW_IN_PROGRESS,
+    Outcome.NOT_FOUND.value: MetricName.CONTACT_ENRICHMENT_NOT_FOUND,
+    Outcome.SKIPPED.value: MetricName.CONTACT_ENRICHMENT_SKIPPED,
+    Outcome.SUPERSEDED.value: MetricName.CONTACT_ENRICHMENT_SUPERSEDED,
+    Outcome.RETRIED.value: MetricName.CONTACT_ENRICHMENT_RETRIED,
+    Outcome.DEAD_LETTERED.value: MetricName.CONTACT_ENRICHMENT_DEAD_LETTERED,
+    "throttled": MetricName.DESCRIBE_CONTACT_THROTTLED,
+    "calls": MetricName.DESCRIBE_CONTACT_CALLS,
+    "postpone_failed": MetricName.CONTACT_ENRICHMENT_POSTPONE_FAILED,
 }
 
 
@@ -130,4 +132,4 @@ def _log(report: BatchReport[SQSRecord]) -> None:
 
 def _publish(report: BatchReport[SQSRecord]) -> None:
     for outcome, count in report.counts.items():
-        metrics.add_metric(name=METRIC_NAMES.get(outcome, outcome), unit=MetricUnit.Count, value=count)
+        metrics.add_metric(name=METRIC_NAMES[outcome], unit=MetricUnit.Count, value=count)
