@@ -1,4 +1,9 @@
-"""What every function shares: runtime, architecture, the code asset, the dependencies layer, logging and tracing."""
+"""What every function shares: runtime, architecture, the code asset, the dependencies layer, logging and tracing.
+
+Each function has a role of its own that may write only to the function's own log group (AWSLambdaBasicExecutionRole
+would allow any log group of the account), and the log group is encrypted with kmsKeyArn when it is set: its key
+policy must then let logs.<region>.amazonaws.com use the key (README "Configuration").
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from cdk_nag import NagSuppressions
@@ -25,9 +32,12 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 class LambdaRuntime(Construct):
     """Builds functions that all run the one `lambdas/` asset with the project's Powertools layer."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: DeploymentConfig, encryption_key: kms.IKey | None
+    ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
+        self._encryption_key = encryption_key
         if not (LAYER_SOURCE / "python" / "aws_lambda_powertools").is_dir():
             raise ConfigError(f"the Lambda layer is not built: run `make setup` (expected {LAYER_SOURCE}/python)")
         # Powertools, pydantic and the X-Ray SDK built for python3.13/arm64 by `make setup` (uv, no Docker).
@@ -60,7 +70,20 @@ class LambdaRuntime(Construct):
             scope,
             f"{construct_id}Logs",
             retention=logs.RetentionDays.ONE_MONTH,
+            encryption_key=self._encryption_key,
             removal_policy=RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(
+            scope,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"The function: {description}",
+        )
+        # The log group exists, so no logs:CreateLogGroup; its ARN (`...:log-group:<name>:*`) covers its streams.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
         )
         function = lambda_.Function(
             scope,
@@ -71,6 +94,7 @@ class LambdaRuntime(Construct):
             code=self.code,
             layers=[self.layer],
             description=description,
+            role=role,
             timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,
             tracing=lambda_.Tracing.ACTIVE if self._config.tracing else lambda_.Tracing.DISABLED,
@@ -89,25 +113,40 @@ class LambdaRuntime(Construct):
             function,
             [
                 {
-                    "id": "AwsSolutions-IAM4",
-                    "reason": "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs.",
-                    "appliesTo": [
-                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-                    ],
-                },
-                {
                     "id": "AwsSolutions-L1",
                     "reason": "python3.13 is the runtime the layer is built and tested for (make setup, make test); "
                     "moving to a newer runtime is a deliberate upgrade, not a synth-time surprise.",
-                },
-                {
-                    "id": "AwsSolutions-IAM5",
-                    "reason": "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
-                    "with kmsKeyArn, CDK's KMS grants name the action families kms:GenerateDataKey* and "
-                    "kms:ReEncrypt* on the one configured key (the resource is the key ARN, not a wildcard).",
-                    "appliesTo": ["Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"],
-                },
+                }
             ],
-            apply_to_children=True,
         )
+        if self._config.tracing:
+            allow_wildcard(
+                function,
+                "Resource::*",
+                "X-Ray tracing (Tracer): xray:PutTraceSegments and xray:PutTelemetryRecords, as CDK grants them for "
+                "active tracing, support no resource-level permissions.",
+            )
+        if self._encryption_key is not None:
+            allow_wildcard(
+                function,
+                ["Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"],
+                "CDK's grants on the queues and tables encrypted with kmsKeyArn name these action families; the "
+                "resource is that one key's ARN, not a wildcard.",
+            )
         return function
+
+
+def allow_wildcard(function: lambda_.Function, findings: str | dict[str, str] | list[Any], reason: str) -> None:
+    """Suppress cdk-nag's IAM5 for exactly these findings (`Resource::...`, `Action::...`, or {"regex": "/.../"})
+    on the function's role policy, where cdk-nag reports them, with the reason this wildcard is needed."""
+    assert function.role is not None  # every function of LambdaRuntime has its role, with its log statement
+    NagSuppressions.add_resource_suppressions(
+        function.role.node.find_child("DefaultPolicy"),
+        [
+            {
+                "id": "AwsSolutions-IAM5",
+                "reason": reason,
+                "appliesTo": findings if isinstance(findings, list) else [findings],
+            }
+        ],
+    )

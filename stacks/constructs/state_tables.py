@@ -9,6 +9,11 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+QUEUE_INDEX = "byQueue"
+AGENT_INDEX = "byAgent"
+# The version of the tables' public contract (README, CHANGELOG.md "Table contract"): semver, output by the stack.
+TABLE_CONTRACT_VERSION = "1.0.0"
+
 
 def table_encryption(key: kms.IKey | None) -> dynamodb.TableEncryptionV2:
     """The customer key when kmsKeyArn is set, else an AWS-managed key: every table of the stack is encrypted."""
@@ -16,9 +21,12 @@ def table_encryption(key: kms.IKey | None) -> dynamodb.TableEncryptionV2:
 
 
 class StateTables(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, encryption_key: kms.IKey | None) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, encryption_key: kms.IKey | None, deletion_protection: bool = True
+    ) -> None:
         super().__init__(scope, construct_id)
         encryption = table_encryption(encryption_key)
+        self._deletion_protection = deletion_protection
         # Current agent state: one item per agent, partition key agentArn.
         self.agent_table = self._state_table("AgentState", "agentArn", encryption)
 
@@ -34,24 +42,27 @@ class StateTables(Construct):
             encryption,
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(
-                    index_name="byQueue",
+                    index_name=QUEUE_INDEX,
                     partition_key=dynamodb.Attribute(name="queueArn", type=dynamodb.AttributeType.STRING),
                     sort_key=dynamodb.Attribute(name="queuedSince", type=dynamodb.AttributeType.STRING),
                     projection_type=dynamodb.ProjectionType.ALL,
                 ),
                 dynamodb.GlobalSecondaryIndexPropsV2(
-                    index_name="byAgent",
+                    index_name=AGENT_INDEX,
                     partition_key=dynamodb.Attribute(name="agentArn", type=dynamodb.AttributeType.STRING),
                     sort_key=dynamodb.Attribute(name="connectedToAgentTimestamp", type=dynamodb.AttributeType.STRING),
                     projection_type=dynamodb.ProjectionType.ALL,
                 ),
             ],
         )
+        self.contact_table_index_names = (QUEUE_INDEX, AGENT_INDEX)
+        self.contract_version = TABLE_CONTRACT_VERSION
 
     def _state_table(
         self, construct_id: str, partition_key: str, encryption: dynamodb.TableEncryptionV2, **kwargs: Any
     ) -> dynamodb.TableV2:
-        """What both state tables share: on demand, point-in-time recovery, encryption, TTL on `ttl`, retained."""
+        """What both state tables share: on demand, point-in-time recovery, encryption, TTL on `ttl`, retained,
+        and deletion protection (one DeleteTable call would otherwise blank every wallboard)."""
         return dynamodb.TableV2(
             self,
             construct_id,
@@ -62,6 +73,7 @@ class StateTables(Construct):
             ),
             encryption=encryption,
             time_to_live_attribute="ttl",
+            deletion_protection=self._deletion_protection,
             # The state can be rebuilt from the streams, but a wallboard should not go blank on a stack rename.
             removal_policy=RemovalPolicy.RETAIN,
             **kwargs,

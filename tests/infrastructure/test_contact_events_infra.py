@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Annotations, Match
+from pydantic import ValidationError
 
+from stacks.config import ContactEventSettings
 from stacks.constructs.contact_event_consumer import ContactEventConsumer
 from tests.infrastructure.conftest import resources, synth
 
@@ -30,7 +32,7 @@ def properties(template: Any, resource_type: str, path_part: str) -> dict[str, A
 
 
 def contact_function_policy(template: Any) -> list[dict[str, Any]]:
-    policy = properties(template, "AWS::IAM::Policy", "ContactEvents/Function/ServiceRole/DefaultPolicy")
+    policy = properties(template, "AWS::IAM::Policy", "ContactEvents/FunctionRole/DefaultPolicy")
     return policy["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
 
 
@@ -77,6 +79,34 @@ def test_function_reports_partial_batch_failures_from_the_buffer_queue() -> None
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BatchSize"] == 10
     assert 0 < mapping["MaximumBatchingWindowInSeconds"] <= 5
+
+
+def buffer_mapping(template: Any) -> dict[str, Any]:
+    buffer = logical_id_of(template, "AWS::SQS::Queue", "ContactEvents/Buffer/")
+    (mapping,) = [
+        m["Properties"]
+        for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [buffer, "Arn"]}
+    ]
+    return mapping
+
+
+def test_a_backlog_drain_runs_at_most_10_invocations_at_once_by_default() -> None:
+    # Without MaximumConcurrency a redrive or a replay scales the consumer to the account's concurrency.
+    _, template = synth()
+    assert buffer_mapping(template)["ScalingConfig"] == {"MaximumConcurrency": 10}
+    function = properties(template, "AWS::Lambda::Function", "ContactEvents/Function/Resource")
+    assert "ReservedConcurrentExecutions" not in function  # throttling an SQS consumer burns receive counts
+
+
+def test_the_contact_events_maximum_concurrency_comes_from_configuration_within_what_lambda_allows() -> None:
+    _, template = synth(contactEvents={"maxConcurrency": 50})
+    assert buffer_mapping(template)["ScalingConfig"] == {"MaximumConcurrency": 50}
+    for allowed in (2, 1000):
+        assert ContactEventSettings.model_validate({"maxConcurrency": allowed}).max_concurrency == allowed
+    for refused in (1, 1001):
+        with pytest.raises(ValidationError):
+            ContactEventSettings.model_validate({"maxConcurrency": refused})
 
 
 def test_contact_table_is_keyed_by_contact_id_with_recovery_encryption_ttl_and_wallboard_indexes() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from demo.emulator import CREDENTIALS, LocalAws, deploy_stack, function_environments
 
@@ -35,14 +36,29 @@ def test_outputs_name_the_stack_resources(deployed: tuple[str, dict[str, str]]) 
     assert set(outputs) == {
         "AgentStateTableName",
         "AgentEventStreamArn",
+        "AgentEventStreamName",
+        "AgentEventsFunctionName",
         "AgentEventsQuarantineQueueUrl",
-        "AgentEventsOnFailureQueueUrl",
+        "AgentEventsFailedBatchBucketName",
         "ContactStateTableName",
+        "StateReadOnlyPolicyArn",
+        "TableContractVersion",
         "ContactAbandonedEventBusName",
         "ContactEventsQuarantineQueueUrl",
-        "ContactEventsDeadLetterQueueUrl",
-        "ContactEventRuleDeadLetterQueueUrl",
-        "ContactEnrichmentDeadLetterQueueUrl",
+        *(
+            f"{queue}Queue{attribute}"
+            for queue in (
+                "ContactEventsBuffer",
+                "ContactEventsDeadLetter",
+                "ContactEventRuleDeadLetter",
+                "ContactEnrichmentDeadLetter",
+                "ContactEnrichmentCompleted",
+                "ContactEnrichmentDisconnected",
+                "ContactEnrichmentCompletedRuleDeadLetter",
+                "ContactEnrichmentDisconnectedRuleDeadLetter",
+            )
+            for attribute in ("Url", "Arn")
+        ),
         "ContactEventRuleArn",
         "ContactEventArchiveArn",
         "ContactEnrichmentRuleArns",
@@ -66,6 +82,33 @@ def test_outputs_name_the_stack_resources(deployed: tuple[str, dict[str, str]]) 
     assert events.describe_event_bus(Name=outputs["ContactAbandonedEventBusName"])
     archive = events.describe_archive(ArchiveName=outputs["ContactEventArchiveArn"].rsplit("/", 1)[-1])
     assert archive["RetentionDays"] == 7
+    read_only = client(endpoint_url, "iam").get_policy(PolicyArn=outputs["StateReadOnlyPolicyArn"])["Policy"]
+    assert read_only["AttachmentCount"] == 0
+
+
+def test_failed_batches_have_a_bucket_and_the_state_tables_refuse_deletion_while_protected(
+    deployed: tuple[str, dict[str, str]],
+) -> None:
+    endpoint_url, outputs = deployed
+    # (moto's CloudFormation leaves out the bucket's lifecycle and public access block: the infrastructure tests
+    # check those)
+    encryption = client(endpoint_url, "s3").get_bucket_encryption(Bucket=outputs["AgentEventsFailedBatchBucketName"])
+    (rule,) = encryption["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    dynamodb = client(endpoint_url, "dynamodb")
+    for key in ("AgentStateTableName", "ContactStateTableName"):
+        name = outputs[key]
+        assert dynamodb.describe_table(TableName=name)["Table"]["DeletionProtectionEnabled"] is True
+        with pytest.raises(ClientError, match="DeletionProtectionEnabled"):
+            dynamodb.delete_table(TableName=name)
+        # What the README tells an operator to do before deleting a table (and undone here: the table is kept).
+        dynamodb.update_table(TableName=name, DeletionProtectionEnabled=False)
+        assert dynamodb.describe_table(TableName=name)["Table"]["DeletionProtectionEnabled"] is False
+        dynamodb.update_table(TableName=name, DeletionProtectionEnabled=True)
+    # The contact events consumer runs at most 10 invocations at once, the enrichment consumers 2 each.
+    mappings = client(endpoint_url, "lambda").list_event_source_mappings()["EventSourceMappings"]
+    concurrency = [m["ScalingConfig"]["MaximumConcurrency"] for m in mappings if m.get("ScalingConfig")]
+    assert sorted(concurrency) == [2, 2, 10]
 
 
 def test_functions_get_the_deployed_names(deployed: tuple[str, dict[str, str]]) -> None:
