@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import DeploymentConfig
@@ -13,7 +14,8 @@ from stacks.constructs.agent_event_consumer import AgentEventConsumer
 from stacks.constructs.contact_enrichment import ContactEnrichment
 from stacks.constructs.contact_event_consumer import ContactEventConsumer
 from stacks.constructs.lambda_runtime import LambdaRuntime
-from stacks.constructs.monitoring import Monitoring
+from stacks.constructs.monitoring import PERIOD, Monitoring
+from stacks.constructs.state_read_access import StateReadAccess
 from stacks.constructs.state_tables import StateTables
 
 
@@ -21,16 +23,21 @@ class RealtimeStateStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         key = kms.Key.from_key_arn(self, "CustomerKey", config.kms_key_arn) if config.kms_key_arn else None
-        runtime = LambdaRuntime(self, "Runtime", config=config)
-        tables = StateTables(self, "State", encryption_key=key)
+        runtime = LambdaRuntime(self, "Runtime", config=config, encryption_key=key)
+        tables = StateTables(
+            self, "State", encryption_key=key, deletion_protection=config.state_table_deletion_protection
+        )
         agents = AgentEventConsumer(
             self, "AgentEvents", config=config, runtime=runtime, agent_table=tables.agent_table, encryption_key=key
         )
 
         CfnOutput(self, "AgentStateTableName", value=tables.agent_table.table_name)
         CfnOutput(self, "AgentEventStreamArn", value=agents.stream.stream_arn)
+        # What the runbook's commands read (ops/): nobody digs names out of describe-stack-resources.
+        CfnOutput(self, "AgentEventStreamName", value=agents.stream.stream_name)
+        CfnOutput(self, "AgentEventsFunctionName", value=agents.function.function_name)
         CfnOutput(self, "AgentEventsQuarantineQueueUrl", value=agents.quarantine_queue.queue_url)
-        CfnOutput(self, "AgentEventsOnFailureQueueUrl", value=agents.on_failure_queue.queue_url)
+        CfnOutput(self, "AgentEventsFailedBatchBucketName", value=agents.failed_batch_bucket.bucket_name)
 
         contacts = ContactEventConsumer(
             self,
@@ -41,10 +48,14 @@ class RealtimeStateStack(Stack):
             encryption_key=key,
         )
         CfnOutput(self, "ContactStateTableName", value=tables.contact_table.table_name)
+        read_access = StateReadAccess(self, "StateReadAccess", tables=tables, encryption_key=key)
+        CfnOutput(self, "StateReadOnlyPolicyArn", value=read_access.policy.managed_policy_arn)
+        CfnOutput(self, "TableContractVersion", value=tables.contract_version)
         CfnOutput(self, "ContactAbandonedEventBusName", value=contacts.event_bus.event_bus_name)
         CfnOutput(self, "ContactEventsQuarantineQueueUrl", value=contacts.quarantine_queue.queue_url)
-        CfnOutput(self, "ContactEventsDeadLetterQueueUrl", value=contacts.buffer_dead_letter_queue.queue_url)
-        CfnOutput(self, "ContactEventRuleDeadLetterQueueUrl", value=contacts.rule_dead_letter_queue.queue_url)
+        self._queue_outputs("ContactEventsBufferQueue", contacts.buffer_queue)
+        self._queue_outputs("ContactEventsDeadLetterQueue", contacts.buffer_dead_letter_queue)
+        self._queue_outputs("ContactEventRuleDeadLetterQueue", contacts.rule_dead_letter_queue)
         CfnOutput(self, "ContactEventRuleArn", value=contacts.rule.rule_arn)
         if contacts.archive is not None:
             CfnOutput(self, "ContactEventArchiveArn", value=contacts.archive.archive_arn)
@@ -52,7 +63,6 @@ class RealtimeStateStack(Stack):
         functions = [agents.function, contacts.function]
         must_stay_empty = {
             "AgentEventsQuarantine": agents.quarantine_queue,
-            "AgentEventsOnFailure": agents.on_failure_queue,
             "ContactEventsQuarantine": contacts.quarantine_queue,
             "ContactEventsDeadLetter": contacts.buffer_dead_letter_queue,
             "ContactEventRuleDeadLetter": contacts.rule_dead_letter_queue,
@@ -65,16 +75,21 @@ class RealtimeStateStack(Stack):
                 config=config,
                 runtime=runtime,
                 contact_table=tables.contact_table,
-                rule_dead_letter_queue=contacts.rule_dead_letter_queue,
                 encryption_key=key,
             )
             functions.append(enrichment.function)
             must_stay_empty["ContactEnrichmentDeadLetter"] = enrichment.dead_letter_queue
+            must_stay_empty["EnrichmentCompletedRuleDeadLetter"] = enrichment.rule_dead_letter_queues["COMPLETED"]
+            must_stay_empty["EnrichmentDisconnectedRuleDeadLetter"] = enrichment.rule_dead_letter_queues["DISCONNECTED"]
             # The delay queue's messages are that old before anyone may read them.
             delay_seconds = config.enrichment.disconnected_delay_minutes * 60
             backlogs["EnrichmentCompletedBacklog"] = (enrichment.completed_queue, 0)
             backlogs["EnrichmentDisconnectedBacklog"] = (enrichment.disconnected_queue, delay_seconds)
-            CfnOutput(self, "ContactEnrichmentDeadLetterQueueUrl", value=enrichment.dead_letter_queue.queue_url)
+            self._queue_outputs("ContactEnrichmentDeadLetterQueue", enrichment.dead_letter_queue)
+            self._queue_outputs("ContactEnrichmentCompletedQueue", enrichment.completed_queue)
+            self._queue_outputs("ContactEnrichmentDisconnectedQueue", enrichment.disconnected_queue)
+            for trigger, queue in enrichment.rule_dead_letter_queues.items():
+                self._queue_outputs(f"ContactEnrichment{trigger.title()}RuleDeadLetterQueue", queue)
             CfnOutput(
                 self,
                 "ContactEnrichmentRuleArns",
@@ -90,7 +105,12 @@ class RealtimeStateStack(Stack):
             stream_consumer=agents.function,
             queues_that_must_stay_empty=must_stay_empty,
             backlogs=backlogs,
-            lag_metrics=["AgentEventLagSeconds", "ContactEventLagSeconds"],
+            failed_batch_records=agents.records_given_up(PERIOD),
         )
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)
+
+    def _queue_outputs(self, name: str, queue: sqs.IQueue) -> None:
+        """A queue's URL (SQS's API and the tools) and ARN (start-message-move-task, IAM)."""
+        CfnOutput(self, f"{name}Url", value=queue.queue_url)
+        CfnOutput(self, f"{name}Arn", value=queue.queue_arn)

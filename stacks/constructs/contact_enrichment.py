@@ -5,7 +5,8 @@ Wired with EventBridge and SQS features, not code that schedules:
 - a rule sends DISCONNECTED contact events to the disconnected queue, an SQS delay queue: its messages become visible
   `disconnectedDelayMinutes` later, when the function enriches the contact only if COMPLETED never did (COMPLETED is
   best effort: a chat whose agent goes offline without clearing it may never send one).
-Both rules retry for 24 hours, then use the contact events' rule dead-letter queue.
+Both rules retry for 24 hours, then use a dead-letter queue of their own, so that a redrive sends each event back
+to its own rule's queue (ops.redrive).
 
 The rate (`ratePerSecond`, for the whole deployment) holds by construction: every DescribeContact call needs a slot of
 1/rate seconds claimed in the call-slots table with a conditional write, whichever container makes it. Each trigger
@@ -25,7 +26,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
-from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from stacks.config import DeploymentConfig
@@ -36,7 +36,7 @@ from stacks.constructs.contact_event_consumer import (
     TARGET_RETRY_ATTEMPTS,
     VISIBILITY_TIMEOUT_FACTOR,
 )
-from stacks.constructs.lambda_runtime import LambdaRuntime
+from stacks.constructs.lambda_runtime import LambdaRuntime, allow_wildcard
 from stacks.constructs.queues import dead_letter_queue, encrypted_queue
 from stacks.constructs.state_tables import table_encryption
 
@@ -58,14 +58,18 @@ class ContactEnrichment(Construct):
         config: DeploymentConfig,
         runtime: LambdaRuntime,
         contact_table: dynamodb.ITableV2,
-        rule_dead_letter_queue: sqs.IQueue,
         encryption_key: kms.IKey | None,
     ) -> None:
         super().__init__(scope, construct_id)
         settings = config.enrichment
 
         # Messages given up on (throttled or failing every attempt, or not a valid trigger), each with its reason.
-        self.dead_letter_queue = dead_letter_queue(self, "DeadLetter", encryption_key)
+        self.dead_letter_queue = dead_letter_queue(self, "DeadLetter", encryption_key, redrive_target=True)
+        # Events EventBridge could not put on a trigger queue within 24 h, one queue per rule.
+        self.rule_dead_letter_queues = {
+            trigger: dead_letter_queue(self, f"{trigger.title()}RuleDeadLetter", encryption_key)
+            for trigger in ("COMPLETED", "DISCONNECTED")
+        }
         # The shared ledger of call slots; its items expire after an hour, nothing in it is worth keeping.
         self.call_slots_table = dynamodb.TableV2(
             self,
@@ -75,15 +79,6 @@ class ContactEnrichment(Construct):
             encryption=table_encryption(encryption_key),
             time_to_live_attribute="ttl",
             removal_policy=RemovalPolicy.DESTROY,
-        )
-        NagSuppressions.add_resource_suppressions(
-            self.call_slots_table,
-            [
-                {
-                    "id": "AwsSolutions-DDB3",
-                    "reason": "Call slots live one hour and only pace API calls: there is nothing to recover.",
-                }
-            ],
         )
 
         redrive = sqs.DeadLetterQueue(
@@ -103,7 +98,7 @@ class ContactEnrichment(Construct):
             delivery_delay=Duration.minutes(settings.disconnected_delay_minutes),
         )
         self.rules = {
-            trigger: self._rule(trigger, queue, config, rule_dead_letter_queue)
+            trigger: self._rule(trigger, queue, config, self.rule_dead_letter_queues[trigger])
             for trigger, queue in (("COMPLETED", self.completed_queue), ("DISCONNECTED", self.disconnected_queue))
         }
 
@@ -133,17 +128,11 @@ class ContactEnrichment(Construct):
                 resources=[f"{arn}/contact/*" for arn in config.connect_instance_arns],
             )
         )
-        NagSuppressions.add_resource_suppressions(
+        allow_wildcard(
             self.function,
-            [
-                {
-                    "id": "AwsSolutions-IAM5",
-                    "reason": "DescribeContact is authorised per contact, and contacts are created all day: the "
-                    "resource is every contact of the configured instance(s), nothing wider.",
-                    "appliesTo": [f"Resource::{arn}/contact/*" for arn in config.connect_instance_arns],
-                }
-            ],
-            apply_to_children=True,
+            [f"Resource::{arn}/contact/*" for arn in config.connect_instance_arns],
+            "DescribeContact is authorised per contact, and contacts are created all day: the resource is every "
+            "contact of the configured instance(s), nothing wider.",
         )
         self.function.add_to_role_policy(
             iam.PolicyStatement(

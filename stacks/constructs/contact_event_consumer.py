@@ -63,7 +63,7 @@ class ContactEventConsumer(Construct):
         # Bad input (not JSON, not a contact event, invalid detail) with its reason; never retried.
         self.quarantine_queue = dead_letter_queue(self, "Quarantine", encryption_key)
         # Messages the function failed on 5 times (DynamoDB or EventBridge unavailable for that long).
-        self.buffer_dead_letter_queue = dead_letter_queue(self, "BufferDeadLetter", encryption_key)
+        self.buffer_dead_letter_queue = dead_letter_queue(self, "BufferDeadLetter", encryption_key, redrive_target=True)
         # Events EventBridge could not put on the buffer queue within 24 h.
         self.rule_dead_letter_queue = dead_letter_queue(self, "RuleDeadLetter", encryption_key)
 
@@ -139,6 +139,9 @@ class ContactEventConsumer(Construct):
             self.buffer_queue,
             batch_size=BATCH_SIZE,
             max_batching_window=MAX_BATCHING_WINDOW,
+            # A redrive or a replay drains at this pace instead of scaling to the account's concurrency and
+            # throttling DynamoDB. Not reserved concurrency: a throttled SQS consumer burns receive counts.
+            max_concurrency=config.contact_events.max_concurrency,
             report_batch_item_failures=True,
         )
         self.function.add_event_source(self.event_source)

@@ -25,10 +25,24 @@ def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey | None, *
     )
 
 
-def dead_letter_queue(scope: Construct, construct_id: str, key: kms.IKey | None) -> sqs.Queue:
-    """A queue where things end up (quarantine, DLQ, on-failure destination): it needs no DLQ of its own."""
+def dead_letter_queue(
+    scope: Construct, construct_id: str, key: kms.IKey | None, *, redrive_target: bool = False
+) -> sqs.Queue:
+    """A queue where things end up (quarantine, dead-letter queue): it needs no DLQ of its own.
+
+    cdk-nag (SQS3) recognises a queue that another queue's redrive policy names (`redrive_target`); one that a
+    function or an EventBridge target writes to directly is a dead end it cannot see, so that one says so.
+    """
     queue = encrypted_queue(scope, construct_id, key)
-    NagSuppressions.add_resource_suppressions(
-        queue, [{"id": "AwsSolutions-SQS3", "reason": "This queue is itself the dead-letter destination."}]
-    )
+    if not redrive_target:
+        NagSuppressions.add_resource_suppressions(
+            queue,
+            [
+                {
+                    "id": "AwsSolutions-SQS3",
+                    "reason": "This queue is itself the dead end: a function or an EventBridge target writes to it "
+                    "directly, and an operator reads or redrives its messages.",
+                }
+            ],
+        )
     return queue

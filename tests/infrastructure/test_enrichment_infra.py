@@ -20,7 +20,7 @@ def function(template: Any) -> dict[str, Any]:
 
 
 def statements(template: Any) -> list[dict[str, Any]]:
-    policy = properties(template, "AWS::IAM::Policy", "ContactEnrichment/Function/ServiceRole/DefaultPolicy")
+    policy = properties(template, "AWS::IAM::Policy", "ContactEnrichment/FunctionRole/DefaultPolicy")
     return policy["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
 
 
@@ -35,7 +35,8 @@ def test_each_trigger_rule_sends_its_event_type_to_its_queue(event_type: str, qu
     }
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [logical_id_of(template, "AWS::SQS::Queue", queue), "Arn"]}
-    rule_dlq = logical_id_of(template, "AWS::SQS::Queue", "ContactEvents/RuleDeadLetter")
+    # its own dead-letter queue: a redrive sends its events back to its queue only (ops.redrive)
+    rule_dlq = logical_id_of(template, "AWS::SQS::Queue", f"ContactEnrichment/{event_type.title()}RuleDeadLetter/")
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [rule_dlq, "Arn"]}}
 
 
