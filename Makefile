@@ -10,15 +10,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 LAYER := build/powertools-layer
-SAM := $(HOME)/.local/bin/sam
+# Tools the project installs for itself live in the project (make clean removes them), not under $HOME.
+TOOLS := .tools
+SAM := $(TOOLS)/bin/sam
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export SAM_CLI_TELEMETRY := 0
+# The CLI's bundled AWS SDK warns on every AWS call that SDK releases after January 2027 need Node 22: the CLI is pinned
+# (package.json), so none of those releases reaches it.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 export PYTHONDONTWRITEBYTECODE := 1
 CDK := npx --no-install cdk
+PREFLIGHT := $(BIN)/python -m tools.preflight
+# make deploy/destroy AUTO_APPROVE=1 (automation): deploy IAM and security-group broadening, and destroy, unasked.
+REQUIRE_APPROVAL = $(if $(filter 1 yes true,$(AUTO_APPROVE)),never,broadening)
+SAM_VALIDATE = $(SAM) validate --lint --region eu-west-2 --template cdk.out/ConnectRealtimeState.template.json
+# sam validate --lint is cfn-lint, which holds for any CloudFormation template: its warning that CDK apps are not
+# officially supported (true of SAM's build and deploy) says nothing about this check, so it is left out.
+WITHOUT_SAM_CDK_WARNING := sed -e '/CDK apps are not officially supported/d' -e '/alternative command: cdk doctor/d'
 
-.PHONY: help setup demo replay synth test lint typecheck unit integration infrastructure cfn-lint sam-validate deploy diff destroy bench clean
+.PHONY: help setup demo replay synth test lint typecheck unit integration infrastructure cfn-lint sam-validate bootstrap deploy diff destroy invoke bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -48,7 +60,7 @@ $(LAYER)/.installed: $(UV) lambdas/requirements.txt
 	touch $@
 
 $(SAM): $(UV)
-	$(UV) tool install --quiet aws-sam-cli==1.170.0
+	UV_TOOL_DIR=$(abspath $(TOOLS))/uv UV_TOOL_BIN_DIR=$(abspath $(TOOLS))/bin $(UV) tool install --quiet aws-sam-cli==1.170.0
 
 setup: $(VENV)/.installed node_modules/.installed $(LAYER)/.installed ## create .venv, node_modules and the Lambda layer
 
@@ -60,18 +72,59 @@ replay: setup ## replay a capture through the stack on a local moto server: make
 	@test -n "$(FILE)" || { echo "usage: make replay FILE=capture.jsonl (one Kinesis record or EventBridge event per line)"; exit 2; }
 	$(BIN)/python -m demo.run --replay "$(FILE)" $(DEMO_ARGS)
 
-synth: setup ## synthesize the CloudFormation template into cdk.out/
-	PATH=$(CURDIR)/$(BIN):$$PATH $(CDK) synth --quiet
+synth: setup ## synthesize the CloudFormation template into cdk.out/ (with CDK_ARGS, as deploy would)
+	$(CDK) synth --quiet $(CDK_ARGS)
 	@echo "template: cdk.out/ConnectRealtimeState.template.json"
 
-deploy: setup ## cdk deploy with cdk.json context (pass more with CDK_ARGS='-c key=value')
-	PATH=$(CURDIR)/$(BIN):$$PATH $(CDK) deploy --require-approval never $(CDK_ARGS)
+# bootstrap, deploy, diff and destroy first say in one line what is missing (credentials, account, bootstrap).
+bootstrap: setup ## cdk bootstrap the account and Region of connectInstanceArn (once per account and Region)
+	@$(PREFLIGHT) bootstrap $(CDK_ARGS)
+	$(CDK) bootstrap $(CDK_ARGS)
+
+deploy: setup ## cdk deploy with cdk.json context (more: CDK_ARGS='-c key=value'); asks before IAM broadening (AUTO_APPROVE=1: never)
+	@$(PREFLIGHT) deploy $(CDK_ARGS)
+	$(CDK) deploy --require-approval $(REQUIRE_APPROVAL) $(CDK_ARGS)
 
 diff: setup ## cdk diff against the deployed stack
-	PATH=$(CURDIR)/$(BIN):$$PATH $(CDK) diff $(CDK_ARGS)
+	@$(PREFLIGHT) diff $(CDK_ARGS)
+	$(CDK) diff $(CDK_ARGS)
 
-destroy: setup ## cdk destroy (the state tables are retained)
-	PATH=$(CURDIR)/$(BIN):$$PATH $(CDK) destroy --force $(CDK_ARGS)
+destroy: setup ## delete the stack, after naming what stays (the state tables, the failed batches) and asking (AUTO_APPROVE=1: not)
+	@$(BIN)/python -m tools.teardown $(if $(filter never,$(REQUIRE_APPROVAL)),--yes) $(CDK_ARGS)
+
+invoke: $(SAM) ## sam local invoke a function with its sample event (Docker): make invoke FUNCTION=agent_events
+	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=agent_events (or contact_events, enrichment) [SAM_ARGS='--env-vars env.json']"; exit 2; }
+	@$(MAKE) --no-print-directory synth
+	@$(BIN)/python -m tools.sam_template "$(FUNCTION)"
+	$(SAM) local invoke "$(FUNCTION)" -t cdk.out/ConnectRealtimeState.sam.json -e "events/$(FUNCTION).json" $(SAM_ARGS)
+
+# --- operations: the README's runbook, against the deployed stack (STACK=..., REGION=... override) ---------
+STACK ?= ConnectRealtimeState
+OPS := $(BIN)/python -m ops
+OPS_OPTIONS = --stack $(STACK) $(if $(REGION),--region $(REGION))
+yes = $(filter 1 yes true,$(1))
+.PHONY: replay-stream replay-failed-batches replay-contacts redrive put-agent-records clear-state
+
+replay-stream: $(VENV)/.installed ## replay agent events: make replay-stream FROM=2026-11-20T08:00:00Z [TO=...] (FROM=trim-horizon: all)
+	@test -n "$(FROM)" || { echo "usage: make replay-stream FROM=<ISO 8601 time, or trim-horizon> [TO=<ISO 8601 time>]"; exit 2; }
+	$(OPS).replay_stream $(OPS_OPTIONS) --from "$(FROM)" $(if $(TO),--to "$(TO)")
+
+replay-failed-batches: $(VENV)/.installed ## replay the agent batches Lambda gave up on, from their S3 bucket [DELETE=1]
+	$(OPS).replay_stream $(OPS_OPTIONS) --failed-batches $(if $(call yes,$(DELETE)),--delete-replayed)
+
+replay-contacts: $(VENV)/.installed ## replay contact events from the archive: make replay-contacts FROM=... [TO=...] [ENRICH=1]
+	@test -n "$(FROM)" || { echo "usage: make replay-contacts FROM=<ISO 8601 time> [TO=<ISO 8601 time>] [ENRICH=1]"; exit 2; }
+	$(OPS).replay_contacts $(OPS_OPTIONS) --from "$(FROM)" $(if $(TO),--to "$(TO)") $(if $(call yes,$(ENRICH)),--enrich)
+
+redrive: $(VENV)/.installed ## send a queue's messages back where they came from: make redrive QUEUE=<name> (no QUEUE: the list)
+	@test -n "$(QUEUE)" || { $(OPS).redrive --list; echo "usage: make redrive QUEUE=<one of the above>"; exit 2; }
+	$(OPS).redrive $(OPS_OPTIONS) "$(QUEUE)"
+
+put-agent-records: $(VENV)/.installed ## put the quarantined agent records back on the stream, byte for byte
+	$(OPS).put_agent_records $(OPS_OPTIONS)
+
+clear-state: $(VENV)/.installed ## delete every item of the state tables, before a rebuild: make clear-state YES=1 [TABLE=agent]
+	$(OPS).clear_state $(OPS_OPTIONS) $(if $(TABLE),--table $(TABLE)) $(if $(call yes,$(YES)),--yes)
 
 # --- checks ----------------------------------------------------------------------------------
 lint: setup ## ruff
@@ -94,15 +147,19 @@ cfn-lint: synth ## cfn-lint the synthesized template (zero errors)
 	$(BIN)/cfn-lint --non-zero-exit-code error cdk.out/ConnectRealtimeState.template.json
 
 sam-validate: synth $(SAM) ## sam validate --lint on the synthesized template
-	$(SAM) validate --lint --region eu-west-2 --template cdk.out/ConnectRealtimeState.template.json
+	@echo "$(SAM_VALIDATE)"; $(SAM_VALIDATE) 2>&1 | $(WITHOUT_SAM_CDK_WARNING)
 
 test: lint typecheck synth $(SAM) ## every check; what CI runs
-	$(BIN)/pytest -q -n 2 --dist loadgroup tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -p tools.pytest_quiet_xdist tests
 	$(BIN)/cfn-lint --non-zero-exit-code error cdk.out/ConnectRealtimeState.template.json
-	$(SAM) validate --lint --region eu-west-2 --template cdk.out/ConnectRealtimeState.template.json
+	@echo "$(SAM_VALIDATE)"; $(SAM_VALIDATE) 2>&1 | $(WITHOUT_SAM_CDK_WARNING)
 
 bench: setup ## throughput and DynamoDB requests per event (figures printed, not asserted)
 	PYTHONPATH=lambdas:. $(BIN)/python -m tests.bench.run
 
+.PHONY: cost
+cost: setup ## monthly AWS cost at 100 and 1,000 agents: a measured simulated hour x list prices (COST_ARGS='--agents 20')
+	PYTHONPATH=lambdas:. $(BIN)/python -m tests.bench.cost $(COST_ARGS)
+
 clean: ## remove everything make created
-	rm -rf $(VENV) node_modules build cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules build cdk.out $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
