@@ -32,8 +32,9 @@ class StateTables(Construct):
 
         # Current contact state: one item per contact, partition key contactId. The indexes a wallboard reads:
         # - byQueue (queueArn, queuedSince): only contacts waiting in a queue right now, oldest first. `queuedSince`
-        #   (= enqueueTimestamp) exists only while the contact's status is QUEUED, so the index stays small and a
-        #   Query per queue returns the waiting contacts and how long each has waited.
+        #   (enqueueTimestamp, or the QUEUED event's time when Connect omits it) exists only while the contact's
+        #   status is QUEUED, so the index stays small and a Query per queue returns the waiting contacts and how
+        #   long each has waited.
         # - byAgent (agentArn, connectedToAgentTimestamp): contacts that reached an agent, newest last; filter on
         #   `status` for the ones still in progress (CONNECTED_TO_AGENT) or in after-contact work (DISCONNECTED).
         self.contact_table = self._state_table(

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
 from tests.lambda_context import FakeLambdaContext
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 @dataclass
@@ -27,14 +30,19 @@ class AgentPipeline:
         return _drain(self.queue_url)
 
 
-def create_agent_pipeline() -> AgentPipeline:
-    dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
+def create_agent_table(dynamodb: DynamoDBClient | None = None) -> str:
+    """The agent state table, keyed as stacks/constructs/state_tables.py creates it; returns its name."""
+    (dynamodb or boto3.client("dynamodb")).create_table(
         TableName="agent-state",
         KeySchema=[{"AttributeName": "agentArn", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "agentArn", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    return "agent-state"
+
+
+def create_agent_pipeline() -> AgentPipeline:
+    create_agent_table()
     queue_url = boto3.client("sqs").create_queue(QueueName="agent-events-quarantine")["QueueUrl"]
     return AgentPipeline("agent-state", queue_url)
 
@@ -66,13 +74,10 @@ def _drain(queue_url: str) -> list[dict[str, Any]]:
     return bodies
 
 
-def create_contact_pipeline() -> ContactPipeline:
-    """The contact table (key schema and indexes of stacks/constructs/state_tables.py), the quarantine queue, the
-    project bus, and a subscriber queue on \"Contact Abandoned\"."""
+def create_contact_table(dynamodb: DynamoDBClient | None = None) -> str:
+    """The contact state table: the key schema and indexes of stacks/constructs/state_tables.py. Returns its name."""
     string = "S"
-    dynamodb = boto3.client("dynamodb")
-    # The key schema and indexes of stacks/constructs/state_tables.py
-    dynamodb.create_table(
+    (dynamodb or boto3.client("dynamodb")).create_table(
         TableName="contact-state",
         KeySchema=[{"AttributeName": "contactId", "KeyType": "HASH"}],
         AttributeDefinitions=[
@@ -99,6 +104,12 @@ def create_contact_pipeline() -> ContactPipeline:
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+    return "contact-state"
+
+
+def create_contact_pipeline() -> ContactPipeline:
+    """The contact table, the quarantine queue, the project bus, and a subscriber queue on \"Contact Abandoned\"."""
+    create_contact_table()
     sqs = boto3.client("sqs")
     quarantine_url = sqs.create_queue(QueueName="contact-events-quarantine")["QueueUrl"]
     # What a subscriber to the project bus would receive: a rule on "Contact Abandoned" into a queue.

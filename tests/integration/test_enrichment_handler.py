@@ -77,7 +77,7 @@ def test_a_voice_contact_with_acw_is_enriched_once(
     agent = VOICE[-1]["detail"]["agentInfo"]
     assert item["status"] == "COMPLETED"
     assert item["enrichmentStatus"] == "ENRICHED"
-    assert item["enrichmentTrigger"] == "COMPLETED"
+    assert "enrichmentTrigger" not in item  # which trigger ran first is processing order, not the contact
     assert item["disconnectReason"] == "CUSTOMER_DISCONNECT"
     assert item["afterContactWorkStartTimestamp"] == agent["afterContactWorkStartTimestamp"]
     assert item["afterContactWorkEndTimestamp"] == agent["afterContactWorkEndTimestamp"]
@@ -121,6 +121,28 @@ def test_enrichment_before_the_contact_events_gives_the_same_item(
     assert after == before
 
 
+@pytest.mark.parametrize("enrichment_first", [False, True], ids=["events first", "enrichment first"])
+def test_where_the_completed_event_and_describe_contact_disagree_the_event_wins_in_either_order(
+    enrichment_pipeline: EnrichmentPipeline, lambda_context: FakeLambdaContext, enrichment_first: bool
+) -> None:
+    # Given a COMPLETED event saying 7 s of ACW and 12 s of hold, and a DescribeContact answer saying 9 s and 20 s
+    # (no public capture shows both for one contact, so nothing says they always agree)
+    enrichment_pipeline.send(enrichment_pipeline.completed_url, VOICE[-1])
+    expect_describe(enrichment_pipeline, VOICE[-1], acw_seconds=9, hold_seconds=20)
+    # When the enrichment lands before or after the contact events
+    if not enrichment_first:
+        apply_contact_events(VOICE, lambda_context)
+    assert deliver(enrichment_pipeline, enrichment_pipeline.completed_url, lambda_context) == {"batchItemFailures": []}
+    if enrichment_first:
+        apply_contact_events(VOICE, lambda_context)
+    # Then the event's values stand, and what only DescribeContact knows is added
+    item = enrichment_pipeline.contacts.items()["c-voice"]
+    agent = VOICE[-1]["detail"]["agentInfo"]
+    assert (item["afterContactWorkDuration"], item["agentInitiatedHoldDuration"]) == (7, 12)
+    assert item["afterContactWorkEndTimestamp"] == agent["afterContactWorkEndTimestamp"]
+    assert (item["enrichmentStatus"], item["disconnectReason"]) == ("ENRICHED", "CUSTOMER_DISCONNECT")
+
+
 def test_a_chat_without_completed_is_enriched_by_the_fallback_then_completed_finishes_it(
     enrichment_pipeline: EnrichmentPipeline, lambda_context: FakeLambdaContext
 ) -> None:
@@ -135,11 +157,7 @@ def test_a_chat_without_completed_is_enriched_by_the_fallback_then_completed_fin
     }
     # Then the contact is enriched as far as the API knows: ACW started, not ended
     item = enrichment_pipeline.contacts.items()[contact_id]
-    assert (item["status"], item["enrichmentStatus"], item["enrichmentTrigger"]) == (
-        "DISCONNECTED",
-        "ACW_IN_PROGRESS",
-        "DISCONNECTED",
-    )
+    assert (item["status"], item["enrichmentStatus"]) == ("DISCONNECTED", "ACW_IN_PROGRESS")
     assert item["afterContactWorkStartTimestamp"] == "2023-01-05T21:25:47.394Z"
     assert "afterContactWorkEndTimestamp" not in item
     # And if COMPLETED does come after all, it completes the enrichment

@@ -173,7 +173,8 @@ def test_item_has_the_documented_attributes() -> None:
             "state": "CONNECTED",
             "stateStartTimestamp": "2019-06-24T09:03:55.795Z",
             "initiationMethod": "INBOUND",
-            "queueArn": item["contacts"][0]["queueArn"],
+            "queueArn": "arn:aws:connect:eu-central-1:443350248290:instance/0b89d1f7-ab32-48f8-9870-67be7409181f"
+            "/queue/86841fd9-2515-49aa-bbec-45f19cfd0540",  # the contact's Queue.ARN in ae07
         }
     ]
     assert item["activity"] == "ON_CONTACT"

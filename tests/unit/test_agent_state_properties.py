@@ -2,12 +2,14 @@
 
 Checked on the real and documented samples and on generated agent sessions (built from the schema, not captured),
 first for the pure merge, then through the writer's compare-and-set against a store with DynamoDB's semantics,
-with random batch boundaries, two concurrent writers and containers that lose their cache.
+with random batch boundaries, two concurrent writers, containers that lose their cache, and a table cleared mid-stream
+and rebuilt by a replay while the containers stay warm.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 from connect_state.domain import agent_state
 from connect_state.models.agent_event import AgentEvent
 from connect_state.service.agent_events import AgentStateWriter
+from connect_state.store.agent_state_store import AgentStateStore
 from tests import samples
 from tests.factories import Contact, Snapshot, agent_arn, agent_event, timestamp
 from tests.fakes import InMemoryAgentStateStore
@@ -121,20 +124,33 @@ def test_any_order_and_duplication_gives_the_same_items(data: st.DataObject, rec
     assert items_in_order(shuffled) == items_in_order(records)
 
 
-@settings(max_examples=100, deadline=None)
-@given(data=st.data(), records=st.one_of(agent_sessions(), st.just(REAL_SAMPLES)))
-def test_conditional_writes_converge_whatever_the_batches_writers_and_caches(
-    data: st.DataObject, records: list[Record]
+def converge(
+    data: st.DataObject,
+    records: list[Record],
+    store: AgentStateStore,
+    clear_table: Callable[[], None],
+    stored_items: Callable[[], dict[str, dict[str, Any]]],
 ) -> None:
-    # Given a store with DynamoDB's conditional-write semantics and two writers (two concurrent Lambda invocations)
-    store = InMemoryAgentStateStore()
+    """The convergence cases, run against any store: the in-memory fake here, DynamoDB on moto in the integration tier
+    (tests/integration/test_state_convergence.py), so the fake is shown to behave like the real thing."""
+    # Given two writers (two concurrent Lambda invocations) whose containers stay warm unless drawn otherwise
     caches: list[dict[str, agent_state.AgentState]] = [{}, {}]
     writers = [AgentStateWriter(store, TTL_DAYS, cache) for cache in caches]
     shuffled = data.draw(deliveries(records))
+    # And maybe a rebuild: at some point the table is cleared and the stream replayed from its start, the caches
+    # still holding what the containers wrote before
+    rebuild_at = data.draw(st.none() | st.integers(0, len(shuffled)))
+    if rebuild_at is not None:
+        shuffled = shuffled[:rebuild_at] + data.draw(st.permutations(shuffled[rebuild_at:] + records))
     # When the deliveries arrive in random batches, each coalesced per agent, some containers losing their cache
     position = 0
     while position < len(shuffled):
+        if rebuild_at is not None and rebuild_at <= position:
+            clear_table()
+            rebuild_at = None
         size = data.draw(st.integers(1, 6))
+        if rebuild_at is not None:
+            size = min(size, max(rebuild_at - position, 1))
         batch = observations(shuffled[position : position + size])
         position += size
         writer = data.draw(st.sampled_from(writers))
@@ -146,5 +162,14 @@ def test_conditional_writes_converge_whatever_the_batches_writers_and_caches(
         for arn, agent_observations in by_agent.items():
             writer.apply(arn, agent_observations, NOW)
     # Then the stored items are exactly the in-order result (updatedAt aside)
-    stored = {arn: {k: v for k, v in item.items() if k != "updatedAt"} for arn, item in store.items.items()}
+    stored = {arn: {k: v for k, v in item.items() if k != "updatedAt"} for arn, item in stored_items().items()}
     assert stored == items_in_order(records)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), records=st.one_of(agent_sessions(), st.just(REAL_SAMPLES)))
+def test_conditional_writes_converge_whatever_the_batches_writers_caches_and_rebuilds(
+    data: st.DataObject, records: list[Record]
+) -> None:
+    store = InMemoryAgentStateStore()
+    converge(data, records, store, store.items.clear, lambda: store.items)

@@ -88,6 +88,31 @@ def test_pascal_case_detail_is_understood(name: str) -> None:
     assert detail.queue_info.enqueue_timestamp == "2021-08-04T17:29:04.000Z"
 
 
+@pytest.mark.parametrize(
+    ("name", "spelling"),
+    [("ce13", "instanceArn"), ("ce06", "InstanceArn")],
+    ids=["camelCase detail", "PascalCase detail"],
+)
+def test_the_2021_docs_spelling_instance_arn_is_understood(name: str, spelling: str) -> None:
+    # Given a detail whose instance key is spelled as the 2021 contact events pages print it (BUILT from a shared
+    # sample by renaming that key: instanceARN, and InstanceARN in the PascalCase samples)
+    document = sample(name)
+    instance = document["detail"].pop(spelling)
+    document["detail"][spelling.removesuffix("Arn") + "ARN"] = instance
+    # Then it is read like the current spelling, not quarantined
+    parsed = parse_contact_event(_body(document))
+    assert isinstance(parsed, ContactEvent), parsed
+    assert parsed.detail.instance_arn == instance
+
+
+def test_the_current_spelling_wins_over_the_2021_one() -> None:
+    document = sample("ce13")
+    document["detail"]["instanceARN"] = "arn:aws:connect:eu-west-2:111122223333:instance/other"
+    parsed = parse_contact_event(_body(document))
+    assert isinstance(parsed, ContactEvent)
+    assert parsed.detail.instance_arn == sample("ce13")["detail"]["instanceArn"]
+
+
 def test_mixed_case_agent_info_of_ce02_is_read() -> None:
     parsed = parse_contact_event(_body(sample("ce02")))
     assert isinstance(parsed, ContactEvent)

@@ -211,6 +211,63 @@ def test_queued_contact_is_in_the_queue_index_until_it_leaves() -> None:
     assert "queuedSince" in contact_state.REMOVABLE_ATTRIBUTES
 
 
+def without_enqueue_timestamp(documents: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same events as a 2021 production instance sent them: `queueInfo` with `queueArn` and `queueType` only.
+
+    BUILT, NOT CAPTURED: SCHEMA-NOTES §2.2 (`queueInfo`) records a real QUEUED voice event captured in 2021 whose
+    `queueInfo` has no `enqueueTimestamp`; the capture itself is not public, so its shape is rebuilt from that note.
+    """
+    stripped = json.loads(json.dumps(list(documents)))
+    for document in stripped:
+        document["detail"].get("queueInfo", {}).pop("enqueueTimestamp", None)
+    return stripped
+
+
+# An inbound call waiting in a queue, from an instance whose events carry no enqueueTimestamp (QUEUED is 14 s in).
+QUEUED_2021 = without_enqueue_timestamp(lifecycle("c-2021", ("INITIATED", "CONNECTED_TO_SYSTEM", "QUEUED")))
+ABANDONED_2021 = without_enqueue_timestamp(
+    lifecycle("c-2021", ("INITIATED", "CONNECTED_TO_SYSTEM", "QUEUED", "DISCONNECTED", "COMPLETED"))
+)
+
+
+def test_a_queued_contact_without_enqueue_timestamp_is_in_its_queue_since_the_queued_event() -> None:
+    # Given a 2021-style QUEUED voice event (queueInfo: queueArn and queueType only) and the events before it
+    for order in (QUEUED_2021, QUEUED_2021[::-1]):
+        item = contact_state.to_item(state_of(observe_all(order)), TTL_DAYS, NOW)
+        # Then it is QUEUED and in the byQueue index, since the QUEUED event's own time (its envelope, whole seconds)
+        assert (item["status"], item["queueArn"]) == ("QUEUED", QUEUE)
+        assert item["queuedSince"] == "2025-03-04T09:00:14.000Z"
+        assert "enqueueTimestamp" not in item  # Connect did not say; the fallback is not passed off as its value
+
+
+def test_the_queued_event_time_is_not_earlier_than_what_the_event_itself_proves() -> None:
+    # Given a QUEUED event whose envelope time (whole seconds) is earlier than its own connectedToSystemTimestamp
+    event = json.loads(json.dumps(QUEUED_2021[2]))
+    event["detail"]["connectedToSystemTimestamp"] = "2025-03-04T09:00:14.600Z"
+    item = contact_state.to_item(state_of(observe_all([event])), TTL_DAYS, NOW)
+    # Then the caller has waited since then at the earliest
+    assert item["queuedSince"] == "2025-03-04T09:00:14.600Z"
+
+
+def test_the_real_enqueue_timestamp_replaces_the_fallback_in_any_order() -> None:
+    # Given the 2021-style events, and one later event of the same contact that does carry enqueueTimestamp
+    with_timestamp = lifecycle("c-2021", ("INITIATED", "CONNECTED_TO_SYSTEM", "QUEUED"))[2]
+    with_timestamp["id"] = "newer-capture-of-the-queued-event"
+    for order in ([*QUEUED_2021, with_timestamp], [with_timestamp, *QUEUED_2021]):
+        item = contact_state.to_item(state_of(observe_all(order)), TTL_DAYS, NOW)
+        # Then Connect's value is the enqueue time
+        assert item["queuedSince"] == item["enqueueTimestamp"] == "2025-03-04T09:00:14.123Z"
+
+
+def test_an_abandoned_contact_without_enqueue_timestamp_has_its_queue_wait() -> None:
+    state = state_of(observe_all(ABANDONED_2021))
+    assert state.abandoned
+    detail = contact_state.abandoned_event_detail(state)
+    # From the QUEUED event's time (09:00:14.000) to the disconnect (09:00:21.123)
+    assert detail["queueWaitSeconds"] == 7.123
+    assert "enqueueTimestamp" not in detail
+
+
 def test_abandoned_in_queue() -> None:
     state = state_of(observe_all(GENERATED["abandoned in queue"]))
     assert state.abandoned
@@ -306,3 +363,48 @@ def test_any_order_and_duplication_gives_the_same_item(data: st.DataObject, life
             stored[contact_id] = _as_stored(contact_state.to_item(merged, TTL_DAYS, NOW))
     # Then every contact's item is the one in-order delivery gives
     assert stored == {contact_id: _as_stored(item) for contact_id, item in expected.items()}
+
+
+QUEUED_LIFECYCLES = [
+    GENERATED["inbound answered"],
+    GENERATED["abandoned in queue"],
+    GENERATED["queue transfer"],
+    GENERATED["chat"],
+    lifecycle("c-waiting", ("INITIATED", "CONNECTED_TO_SYSTEM", "QUEUED", "CONTACT_DATA_UPDATED")),
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), lifecycle_index=st.integers(0, len(QUEUED_LIFECYCLES) - 1))
+def test_events_with_and_without_enqueue_timestamp_in_any_order_give_the_same_item(
+    data: st.DataObject, lifecycle_index: int
+) -> None:
+    # Given a lifecycle in which some events carry enqueueTimestamp and some (2021-style) do not
+    documents = QUEUED_LIFECYCLES[lifecycle_index]
+    stripped = without_enqueue_timestamp(documents)
+    keep = data.draw(st.lists(st.booleans(), min_size=len(documents), max_size=len(documents)))
+    mixed = [original if kept else bare for original, bare, kept in zip(documents, stripped, keep, strict=True)]
+    expected = _as_stored(contact_state.to_item(state_of(observe_all(mixed)), TTL_DAYS, NOW))
+    # When they arrive in any order, some twice, in batches with a DynamoDB round trip between them
+    delivered = data.draw(st.permutations([*mixed, *data.draw(st.lists(st.sampled_from(mixed), max_size=3))]))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(delivered)), max_size=3)))
+    stored: dict[str, Any] | None = None
+    for start, end in zip([0, *cuts], [*cuts, len(delivered)], strict=True):
+        if start == end:
+            continue
+        known = contact_state.from_item(stored) if stored else None
+        merged, _ = contact_state.merge(known, observe_all(delivered[start:end]))
+        stored = _as_stored(contact_state.to_item(merged, TTL_DAYS, NOW))
+    # Then the item is the same, and a QUEUED contact is always in its queue, at Connect's time when any event said it
+    assert stored == expected
+    if stored["status"] == "QUEUED":
+        assert stored["queuedSince"] == stored.get("enqueueTimestamp", stored["queuedSince"])
+        assert stored["queueArn"]
+    else:
+        assert "queuedSince" not in stored
+    carried = [
+        d["detail"]["queueInfo"]["enqueueTimestamp"]
+        for d in mixed
+        if "enqueueTimestamp" in d["detail"].get("queueInfo", {})
+    ]
+    assert stored.get("enqueueTimestamp") == (min(carried) if carried else None)

@@ -60,16 +60,6 @@ def test_a_voice_contact_with_acw_gets_the_acw_hold_reason_and_recording() -> No
     assert result.initiation_timestamp == VOICE["detail"]["initiationTimestamp"]
 
 
-def test_the_acw_fields_agree_with_the_completed_event() -> None:
-    # Given the COMPLETED event (7 s ACW, 12 s hold) and DescribeContact's answer for the same contact
-    result = enriched(VOICE, acw_seconds=7, hold_seconds=12)
-    agent = VOICE["detail"]["agentInfo"]
-    # Then both say the same thing, so it does not matter which one is written first
-    assert {name: result.fields[name] for name in enrichment.SHARED_WITH_CONTACT_EVENTS} == {
-        name: agent[name] for name in enrichment.SHARED_WITH_CONTACT_EVENTS
-    }
-
-
 def test_customer_and_system_endpoints_are_never_read() -> None:
     # Given an answer whose endpoints hold phone numbers
     result = enriched(VOICE, acw_seconds=7)

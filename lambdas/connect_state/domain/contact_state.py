@@ -4,6 +4,9 @@ EventBridge delivers contact events unordered, sometimes twice, sometimes not at
 from operations that are commutative, associative and idempotent (a join-semilattice):
 - `stages`: the union of the lifecycle event types seen (INITIATED … COMPLETED);
 - first-seen timestamps (`initiationTimestamp` … `disconnectTimestamp`): the minimum over every event carrying one;
+- the QUEUED event's own time (`queuedEventTime`): the minimum over QUEUED events, so a contact whose events carry no
+  `enqueueTimestamp` (a 2021 production capture has `queueInfo` with `queueArn` and `queueType` only) still has an
+  enqueue time; Connect's `enqueueTimestamp` replaces it whenever an event carries one.
 - every other attribute (channel, queueArn, agentArn, after-contact work, …): the value from the event with the
   highest order key among the events that carry it. The key is (stage rank, envelope time, EventBridge id), so the
   furthest stage wins, then the newest event; equal keys (the same event twice) fall back to the value itself.
@@ -63,6 +66,7 @@ REVISION = "revision"  # hash of the merged state: what a conditional write chec
 ORDER_KEYS = "orderKeys"  # per register, the order key of the event its value came from (merge bookkeeping)
 STAGES_SEEN = "stagesSeen"
 FIRST_EVENT_TIME = "firstEventTime"
+QUEUED_EVENT_TIME = "queuedEventTime"
 # Attributes a write may need to remove: `queuedSince` leaves when the contact leaves the queue.
 REMOVABLE_ATTRIBUTES = ("queuedSince", "status")
 
@@ -78,6 +82,7 @@ class ContactObservation:
     event_time: str | None
     registers: Mapping[str, Any]
     first_seen: Mapping[str, str]
+    queued_at: str | None = None  # a QUEUED event's own time: the fallback for a missing enqueueTimestamp
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class ContactState:
     first_seen: Mapping[str, str] = field(default_factory=dict)
     registers: Mapping[str, Versioned] = field(default_factory=dict)
     first_event_time: str | None = None
+    queued_event_time: str | None = None
 
     @property
     def status(self) -> str | None:
@@ -96,6 +102,11 @@ class ContactState:
     @property
     def queued(self) -> bool:
         return "QUEUED" in self.stages or "enqueueTimestamp" in self.first_seen
+
+    @property
+    def enqueued_at(self) -> str | None:
+        """When the contact entered its (first) queue: Connect's `enqueueTimestamp`, else the QUEUED event's time."""
+        return self.first_seen.get("enqueueTimestamp") or self.queued_event_time
 
     @property
     def connected_to_agent(self) -> bool:
@@ -126,6 +137,8 @@ class ContactState:
             "registers": {name: [r.key, r.value] for name, r in sorted(self.registers.items())},
             "firstEventTime": self.first_event_time,
         }
+        if self.queued_event_time is not None:  # only then, so states without it keep the revision they had
+            document[QUEUED_EVENT_TIME] = self.queued_event_time
         return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -159,14 +172,20 @@ def observe(event: ContactEvent) -> ContactObservation:
         "connectedToAgentTimestamp": _canonical(agent.connected_to_agent_timestamp if agent else None),
         "disconnectTimestamp": _canonical(detail.disconnect_timestamp),
     }
+    event_time = _canonical(event.time)
+    queued_at = None
+    if detail.event_type == "QUEUED":
+        # The envelope's time has whole seconds only: never earlier than a moment the event itself says had passed.
+        queued_at = max([moment for moment in (event_time, *first_seen.values()) if moment is not None], default=None)
     return ContactObservation(
         contact_id=detail.contact_id,
         event_id=event.id,
         event_type=detail.event_type,
         key=order_key(detail.event_type, event.time, event.id),
-        event_time=_canonical(event.time),
+        event_time=event_time,
         registers={name: value for name, value in registers.items() if value is not None},
         first_seen={name: value for name, value in first_seen.items() if value is not None},
+        queued_at=queued_at,
     )
 
 
@@ -184,7 +203,8 @@ def merge(state: ContactState | None, observations: Iterable[ContactObservation]
             first_seen[name] = min(first_seen.get(name, moment), moment)
         stages = state.stages | {observation.event_type} if observation.event_type in STAGE_RANK else state.stages
         first_event_time = _min_optional(state.first_event_time, observation.event_time)
-        merged = ContactState(state.contact_id, stages, first_seen, registers, first_event_time)
+        queued_event_time = _min_optional(state.queued_event_time, observation.queued_at)
+        merged = ContactState(state.contact_id, stages, first_seen, registers, first_event_time, queued_event_time)
         if merged != state:
             outcomes.append(Outcome.APPLIED)
         elif STAGE_RANK.get(observation.event_type, 0) < STAGE_RANK.get(state.status or "", 0):
@@ -206,13 +226,15 @@ def to_item(state: ContactState, ttl_days: int, now_epoch_seconds: int) -> dict[
     if status is not None:
         item["status"] = status
     item["abandoned"] = state.abandoned
-    if status == "QUEUED" and "enqueueTimestamp" in state.first_seen:
+    if status == "QUEUED" and state.enqueued_at is not None:
         # Sparse sort key of the byQueue index: only contacts waiting in a queue are in it.
-        item["queuedSince"] = state.first_seen["enqueueTimestamp"]
+        item["queuedSince"] = state.enqueued_at
     if state.stages:
         item[STAGES_SEEN] = set(state.stages)
     if state.first_event_time is not None:
         item[FIRST_EVENT_TIME] = state.first_event_time
+    if state.queued_event_time is not None:
+        item[QUEUED_EVENT_TIME] = state.queued_event_time
     item[ORDER_KEYS] = {name: register.key for name, register in state.registers.items()}
     item[REVISION] = state.revision()
     item["ttl"] = _ttl(state, ttl_days, now_epoch_seconds)
@@ -233,6 +255,7 @@ def from_item(item: Mapping[str, Any]) -> ContactState:
         first_seen={name: item[name] for name in FIRST_SEEN if name in item},
         registers=registers,
         first_event_time=item.get(FIRST_EVENT_TIME),
+        queued_event_time=item.get(QUEUED_EVENT_TIME),
     )
 
 
@@ -248,7 +271,7 @@ def abandoned_event_detail(state: ContactState) -> dict[str, Any]:
         "previousContactId": state.value("previousContactId"),
         **state.first_seen,
     }
-    enqueued, disconnected = state.first_seen.get("enqueueTimestamp"), state.first_seen.get("disconnectTimestamp")
+    enqueued, disconnected = state.enqueued_at, state.first_seen.get("disconnectTimestamp")
     if enqueued and disconnected:
         wait = timestamps.seconds_between(enqueued, disconnected)
         detail["queueWaitSeconds"] = float(max(wait, Decimal(0)))

@@ -78,7 +78,6 @@ class Enrichment:
     status: EnrichmentStatus
     version: str
     enriched_at: str
-    trigger: Trigger
     fields: Mapping[str, Any] = field(default_factory=dict)
     initiation_timestamp: str | None = None  # for the ttl of an item enrichment creates before any contact event
 
@@ -110,7 +109,6 @@ def from_answer(request: EnrichmentRequest, contact: Mapping[str, Any], now: dat
         status=status,
         version=_version(status, last_update),
         enriched_at=timestamps.format_timestamp(now),
-        trigger=request.trigger,
         fields={name: value for name, value in fields.items() if value is not None},
         initiation_timestamp=_timestamp(contact.get("InitiationTimestamp")),
     )
@@ -118,9 +116,7 @@ def from_answer(request: EnrichmentRequest, contact: Mapping[str, Any], now: dat
 
 def not_found(request: EnrichmentRequest, now: datetime) -> Enrichment:
     status = EnrichmentStatus.NOT_FOUND
-    return Enrichment(
-        request.contact_id, status, _version(status, ""), timestamps.format_timestamp(now), request.trigger
-    )
+    return Enrichment(request.contact_id, status, _version(status, ""), timestamps.format_timestamp(now))
 
 
 def is_final(stored_status: str | None) -> bool:

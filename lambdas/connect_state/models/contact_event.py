@@ -6,8 +6,9 @@ Shaped by what Connect really sends (shared SCHEMA-NOTES.md §2): `channel` in a
 modelled, so the endpoints (customer phone numbers, email addresses) are never even read.
 
 Doc-only variants are understood, not guessed at: a detail printed with PascalCase keys (ce06, ce08, the `AgentInfo`
-of ce02) is read with its keys' first letter lowered; a bare detail with no envelope (ce01) is wrapped in one whose
-id is derived from its content, so a copy of it is still a duplicate. Everything else is Rejected with a reason.
+of ce02) is read with its keys' first letter lowered; the 2021 pages' spelling `instanceARN` (`InstanceARN` when
+PascalCase) is read as `instanceArn`; a bare detail with no envelope (ce01) is wrapped in one whose id is derived from
+its content, so a copy of it is still a duplicate. Everything else is Rejected with a reason.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -94,7 +96,10 @@ class ContactEventDetail(_DetailModel):
 
     event_type: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(alias="eventType")
     contact_id: Identifier = Field(alias="contactId")
-    instance_arn: Annotated[str, StringConstraints(min_length=1, max_length=512)] = Field(alias="instanceArn")
+    # The 2021 pages spell it instanceARN (InstanceARN in their PascalCase samples, lowered to instanceARN above).
+    instance_arn: Annotated[str, StringConstraints(min_length=1, max_length=512)] = Field(
+        alias="instanceArn", validation_alias=AliasChoices("instanceArn", "instanceARN")
+    )
     channel: Channel = None
     initiation_method: OptionalText = Field(None, alias="initiationMethod")
     initial_contact_id: OptionalText = Field(None, alias="initialContactId")

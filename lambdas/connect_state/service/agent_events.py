@@ -55,6 +55,9 @@ class AgentStateWriter:
 
     The first attempt assumes the item is as this container last wrote it (Kinesis keeps an agent on one shard, so
     usually it is); a wrong guess costs one failed write that returns the real item, and the merge is redone on it.
+    The cache is only that guess: a batch that adds nothing to what it remembers is still written, because the
+    conditional write is what checks the item is still there as remembered (a table cleared for a rebuild is not).
+    Only the item DynamoDB returned can show that there is nothing to write.
     """
 
     def __init__(self, store: AgentStateStore, ttl_days: int, cache: MutableMapping[str, AgentState]) -> None:
@@ -64,10 +67,12 @@ class AgentStateWriter:
 
     def apply(self, agent_arn: str, observations: list[AgentObservation], now: datetime) -> list[Outcome]:
         known = self._cache.get(agent_arn)
+        from_table = False  # whether `known` is what DynamoDB returned, or only what the cache remembers
         for _ in range(MAX_WRITE_ATTEMPTS):
             merged, outcomes = agent_state.merge(known, observations)
-            if merged == known:
-                return outcomes  # duplicates or stale events only: nothing to write
+            if from_table and merged == known:
+                self._cache[agent_arn] = merged
+                return outcomes  # the stored item already holds every one of these events
             result = self._store.compare_and_set(
                 agent_arn,
                 known.versions() if known else None,
@@ -79,6 +84,7 @@ class AgentStateWriter:
                 self._cache[agent_arn] = merged
                 return outcomes
             known = agent_state.from_item(result.current) if result.current else None
+            from_table = True
         self._cache.pop(agent_arn, None)
         raise ConcurrentUpdateError(f"agent item kept changing during {MAX_WRITE_ATTEMPTS} attempts")
 

@@ -111,6 +111,8 @@ class ContactStateWriter:
 
     The first attempt assumes the item is as this container last wrote it (or absent, which is right for a contact's
     first event); a wrong guess costs one failed write that returns the real item, and the merge is redone on it.
+    The cache is only that guess: a batch that adds nothing to what it remembers is still written, because the
+    conditional write is what checks the item is still there as remembered (a table cleared for a rebuild is not).
     """
 
     def __init__(
@@ -123,10 +125,11 @@ class ContactStateWriter:
 
     def apply(self, contact_id: str, observations: list[ContactObservation], now: datetime) -> ContactResult:
         known = self._cache.recall(contact_id)
+        from_table = False  # whether `known` is what DynamoDB returned, or only what the cache remembers
         for _ in range(MAX_WRITE_ATTEMPTS):
             merged, outcomes = contact_state.merge(known.state, observations)
-            if merged == known.state:
-                break  # duplicates or stale events only: nothing to write
+            if from_table and merged == known.state:
+                break  # the stored item already holds every one of these events
             item = contact_state.to_item(merged, self._ttl_days, int(now.timestamp()))
             result = self._store.compare_and_set(
                 contact_id,
@@ -139,6 +142,7 @@ class ContactStateWriter:
                 known = Known(merged, item[contact_state.REVISION], known.abandoned_published)
                 break
             known = Known.stored(result.current)
+            from_table = True
         else:
             self._cache.pop(contact_id, None)
             raise ConcurrentUpdateError(f"contact item kept changing during {MAX_WRITE_ATTEMPTS} attempts")

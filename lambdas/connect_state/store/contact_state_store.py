@@ -177,11 +177,9 @@ class DynamoDBContactStateStore:
         newer. The same answer twice writes the same values."""
         names = {"#version": ENRICHMENT_VERSION, "#updatedAt": "updatedAt"}
         values: dict[str, Any] = {":version": {"S": enrichment.version}, ":updatedAt": {"S": updated_at}}
-        own = {
-            ENRICHMENT_STATUS: enrichment.status.value,
-            "enrichedAt": enrichment.enriched_at,
-            "enrichmentTrigger": enrichment.trigger.value,
-        }
+        # Not which trigger asked: the fallback may run before COMPLETED or after it, so that would record processing
+        # order, not the contact (whether COMPLETED came is in `stagesSeen`).
+        own = {ENRICHMENT_STATUS: enrichment.status.value, "enrichedAt": enrichment.enriched_at}
         own.update({name: enrichment.fields[name] for name in ENRICHMENT_ONLY if name in enrichment.fields})
         assignments = ["#version = :version", "#updatedAt = :updatedAt"]
         for index, (name, value) in enumerate(own.items()):
