@@ -131,7 +131,7 @@ lint: setup ## ruff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: setup ## mypy (strict on lambdas/ and stacks/)
+typecheck: setup ## mypy (strict on lambdas/, stacks/, demo/, ops/, tools/)
 	$(BIN)/mypy
 
 unit: setup ## pure domain tests, no network
