@@ -1,6 +1,7 @@
 # connect-realtime-state: every target creates what it needs, so a fresh clone runs
 #   make demo    (set-up + the real stack deployed into a local AWS emulator, driven by a simulated contact centre)
 #   make test    (set-up + every check: lint, types, unit, integration, infrastructure, synth, cfn-lint, cdk-nag)
+#   make test-fast  (lint, types and every test not marked slow: the loop while editing)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -30,7 +31,7 @@ SAM_VALIDATE = $(SAM) validate --lint --region eu-west-2 --template cdk.out/Conn
 # officially supported (true of SAM's build and deploy) says nothing about this check, so it is left out.
 WITHOUT_SAM_CDK_WARNING := sed -e '/CDK apps are not officially supported/d' -e '/alternative command: cdk doctor/d'
 
-.PHONY: help setup demo replay synth test lint typecheck unit integration infrastructure cfn-lint sam-validate bootstrap deploy diff destroy invoke bench clean
+.PHONY: help setup demo replay synth test test-fast lint typecheck unit integration infrastructure cfn-lint sam-validate bootstrap deploy diff destroy invoke bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -127,11 +128,18 @@ clear-state: $(VENV)/.installed ## delete every item of the state tables, before
 	$(OPS).clear_state $(OPS_OPTIONS) $(if $(TABLE),--table $(TABLE)) $(if $(call yes,$(YES)),--yes)
 
 # --- checks ----------------------------------------------------------------------------------
+# Two workers; tests that share a synthesized app, a CLI or an emulator are kept on one worker (xdist_group).
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadgroup -p tools.pytest_quiet_xdist
+# make test measures line coverage of the functions' code (build/coverage/) and fails under the floor, which is set a
+# little under what the whole suite measured.
+COVERAGE_FLOOR := 94
+COVERAGE := --cov=lambdas/connect_state --cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
+
 lint: setup ## ruff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: setup ## mypy (strict on lambdas/, stacks/, demo/, ops/, tools/)
+typecheck: setup ## mypy (strict on lambdas/, stacks/, demo/, ops/, tools/, tests/)
 	$(BIN)/mypy
 
 unit: setup ## pure domain tests, no network
@@ -149,10 +157,13 @@ cfn-lint: synth ## cfn-lint the synthesized template (zero errors)
 sam-validate: synth $(SAM) ## sam validate --lint on the synthesized template
 	@echo "$(SAM_VALIDATE)"; $(SAM_VALIDATE) 2>&1 | $(WITHOUT_SAM_CDK_WARNING)
 
-test: lint typecheck synth $(SAM) ## every check; what CI runs
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -p tools.pytest_quiet_xdist tests
+test: lint typecheck synth $(SAM) ## every check, every test, coverage of lambdas/ (a floor); what CI runs
+	$(PYTEST) $(COVERAGE) tests
 	$(BIN)/cfn-lint --non-zero-exit-code error cdk.out/ConnectRealtimeState.template.json
 	@echo "$(SAM_VALIDATE)"; $(SAM_VALIDATE) 2>&1 | $(WITHOUT_SAM_CDK_WARNING)
+
+test-fast: lint typecheck ## lint, types and every test not marked slow (no emulator, CLI or demo run): while editing
+	$(PYTEST) -m "not slow" tests
 
 bench: setup ## throughput and DynamoDB requests per event (figures printed, not asserted)
 	PYTHONPATH=lambdas:. $(BIN)/python -m tests.bench.run

@@ -40,8 +40,17 @@ import uuid
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
+
+from demo.connect_payloads import (
+    agent_configuration,
+    agent_event,
+    agent_snapshot,
+    contact_event,
+    epoch_ms,
+    iso_ms,
+)
 
 DEFAULT_START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 DEFAULT_INSTANCE_ARN = "arn:aws:connect:eu-west-2:123456789012:instance/5d1c6a2e-8f3b-4c1e-9a7d-2b6f0e4c8a13"
@@ -50,8 +59,6 @@ INSTANCE_ARN_PATTERN = re.compile(
     r"instance/(?P<instance_id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
 )
 
-AGENT_EVENT_VERSION = "2017-10-01"  # what every real capture carries (SCHEMA-NOTES §1.3)
-CONTACT_EVENT_DETAIL_TYPE = "Amazon Connect Contact Event"
 HEARTBEAT_MS = 120_000
 HEARTBEAT_AFTER_LOGOUT_MS = 3_600_000
 STAGES = ("INITIATED", "CONNECTED_TO_SYSTEM", "QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED", "COMPLETED")
@@ -85,32 +92,6 @@ _LAST_NAMES = (
     "Kettle", "Lindqvist", "Marlow", "Northcott", "Oduya", "Penhale", "Quarrie", "Rowntree", "Stanway", "Tremayne",
 )  # fmt: skip
 _US_AREA_CODES = ("202", "312", "415", "617")
-
-
-# --- time ---------------------------------------------------------------------------------------------------------
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def epoch_ms(moment: datetime) -> int:
-    """Milliseconds since the epoch of a tz-aware datetime (naive means UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    delta = moment - _EPOCH
-    return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
-
-
-def to_datetime(ms: int) -> datetime:
-    return _EPOCH + timedelta(milliseconds=ms)
-
-
-def iso_ms(ms: int) -> str:
-    """`yyyy-mm-ddThh:mm:ss.sssZ`: agent events, contact event details and the state's canonical form."""
-    return to_datetime(ms).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
-def iso_seconds(ms: int) -> str:
-    """`yyyy-mm-ddThh:mm:ssZ`: the EventBridge envelope's `time` (whole seconds, SCHEMA-NOTES §2.1)."""
-    return to_datetime(ms).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- configuration and catalogue --------------------------------------------------------------------------------
@@ -534,7 +515,7 @@ class _Engine:
                 profile=profile,
                 own_queue=self.instance.agent_queue(agent_id),
             )
-            agent.static_configuration = self._configuration(agent)
+            agent.static_configuration = agent_configuration(agent, self.instance)
             self.agents.append(agent)
             # The shift: most log in during the first minutes, some later; breaks, lunch, a few leave early.
             if self.rng.random() < 0.75:
@@ -552,99 +533,22 @@ class _Engine:
                 moment = round(self.rng.uniform(0.5, 0.95) * duration)
                 self.at(self.start_ms + max(moment, login + 60_000), self._request_logout, agent)
 
-    def _configuration(self, agent: Agent) -> dict[str, Any]:
-        profile = agent.profile
-        outbound = self.instance.outbound_queue
-        inbound = [
-            {"ARN": queue.arn, "Channels": list(channels), "Name": queue.name} for queue, channels in profile.inbound
-        ]
-        inbound.append({"ARN": agent.own_queue.arn, "Channels": ["VOICE", "CHAT"], "Name": None})
-        return {
-            "AgentHierarchyGroups": None,
-            "FirstName": agent.first_name,
-            "LastName": agent.last_name,
-            "RoutingProfile": {
-                "ARN": profile.arn,
-                "DefaultOutboundQueue": {
-                    "ARN": outbound.arn,
-                    "Channels": list(outbound.channels),
-                    "Name": outbound.name,
-                },
-                "InboundQueues": inbound,
-                "Name": profile.name,
-            },
-            "Username": agent.username,
-        }
-
     def _agent_time(self, agent: Agent) -> int:
         """One agent's events have strictly increasing timestamps (so their order never rests on the sequence)."""
         return max(self.now, agent.last_event_ms + 1)
 
-    def _snapshot(self, agent: Agent) -> dict[str, Any]:
-        status = self.instance.statuses[agent.status]
-        snapshot: dict[str, Any] = {
-            "AgentStatus": {
-                "ARN": status.arn,
-                "Name": status.name,
-                "StartTimestamp": iso_ms(agent.status_start_ms),
-                "Type": status.type,
-            }
-        }
-        if agent.next_status is not None:
-            next_status = self.instance.statuses[agent.next_status]
-            snapshot["NextAgentStatus"] = {
-                "ARN": next_status.arn,
-                "Name": next_status.name,
-                "EnqueuedTimestamp": iso_ms(agent.next_status_ms),
-            }
-        configuration = dict(agent.static_configuration)
-        routing_profile = dict(configuration["RoutingProfile"])
-        routable = agent.routable()
-
-        def available(channel: str, maximum: int) -> int:
-            if not routable or not agent.has_slot(channel):
-                return 0
-            return 1 if channel == "VOICE" else maximum - agent.chat_contacts
-
-        routing_profile["Concurrency"] = [
-            {"AvailableSlots": available(channel, maximum), "Channel": channel, "MaximumSlots": maximum}
-            for channel, maximum in agent.profile.slots.items()
-        ]
-        configuration["RoutingProfile"] = routing_profile
-        snapshot["Configuration"] = configuration
-        snapshot["Contacts"] = [self._snapshot_contact(c) for c in agent.contacts.values()]
-        return snapshot
-
-    def _snapshot_contact(self, agent_contact: AgentContact) -> dict[str, Any]:
-        contact = agent_contact.contact
-        queue = contact.queue or self.instance.outbound_queue
-        return {
-            "Channel": contact.channel,
-            "ConnectedToAgentTimestamp": (
-                iso_ms(contact.connected_to_agent_ms) if contact.connected_to_agent_ms is not None else None
-            ),
-            "ContactId": contact.contact_id,
-            "InitialContactId": contact.initial_contact_id,
-            "InitiationMethod": contact.initiation_method,
-            "Queue": {"ARN": queue.arn, "Name": queue.name},
-            "QueueTimestamp": iso_ms(contact.enqueue_ms) if contact.enqueue_ms is not None else None,
-            "State": agent_contact.state,
-            "StateStartTimestamp": iso_ms(agent_contact.state_start_ms),
-        }
-
     def _emit_agent(self, agent: Agent, event_type: str, moment: int) -> None:
-        snapshot = self._snapshot(agent)
-        event = {
-            "AWSAccountId": self.instance.account,
-            "AgentARN": agent.arn,
-            "CurrentAgentSnapshot": snapshot,
-            "EventId": self._uuid(),
-            "EventTimestamp": iso_ms(moment),
-            "EventType": event_type,
-            "InstanceARN": self.instance.arn,
-            "PreviousAgentSnapshot": agent.previous_snapshot,  # null on the agent's first event, as in ae09
-            "Version": AGENT_EVENT_VERSION,
-        }
+        snapshot = agent_snapshot(agent, self.instance)
+        event = agent_event(
+            account=self.instance.account,
+            agent_arn=agent.arn,
+            instance_arn=self.instance.arn,
+            event_id=self._uuid(),
+            event_type=event_type,
+            timestamp=iso_ms(moment),
+            current=snapshot,
+            previous=agent.previous_snapshot,
+        )
         agent.previous_snapshot = snapshot
         agent.last_event_ms = moment
         agent.events_emitted += 1
@@ -737,55 +641,7 @@ class _Engine:
 
     # contact events ----------------------------------------------------------------------------------------------
     def _emit_contact(self, contact: Contact, event_type: str, moment: int) -> None:
-        instance = self.instance
-        detail: dict[str, Any] = {
-            "eventType": event_type,
-            "contactId": contact.contact_id,
-            "channel": contact.channel,
-            "instanceArn": instance.arn,
-            "initiationMethod": contact.initiation_method,
-            "initiationTimestamp": iso_ms(contact.initiation_ms),
-        }
-        if contact.initial_contact_id is not None:
-            detail["initialContactId"] = contact.initial_contact_id
-        if contact.previous_contact_id is not None:
-            detail["previousContactId"] = contact.previous_contact_id
-        if contact.connected_to_system_ms is not None:
-            detail["connectedToSystemTimestamp"] = iso_ms(contact.connected_to_system_ms)
-        if contact.queue is not None and contact.enqueue_ms is not None:
-            detail["queueInfo"] = {
-                "queueArn": contact.queue.arn,
-                "queueType": contact.queue.queue_type,
-                "enqueueTimestamp": iso_ms(contact.enqueue_ms),
-            }
-        if contact.agent is not None and contact.connected_to_agent_ms is not None:
-            agent_info: dict[str, Any] = {
-                "agentArn": contact.agent.arn,
-                "connectedToAgentTimestamp": iso_ms(contact.connected_to_agent_ms),
-            }
-            if event_type == "COMPLETED":
-                agent_info["agentInitiatedHoldDuration"] = contact.hold_seconds
-                if contact.acw_start_ms is not None and contact.acw_end_ms is not None:
-                    agent_info["afterContactWorkStartTimestamp"] = iso_ms(contact.acw_start_ms)
-                    agent_info["afterContactWorkEndTimestamp"] = iso_ms(contact.acw_end_ms)
-                    agent_info["afterContactWorkDuration"] = contact.acw_duration_seconds
-            detail["agentInfo"] = agent_info
-        if contact.disconnect_ms is not None:
-            detail["disconnectTimestamp"] = iso_ms(contact.disconnect_ms)
-        if contact.channel == "VOICE" and contact.customer_number and contact.system_number:
-            detail["customerEndpoint"] = {"type": "TELEPHONE_NUMBER", "address": contact.customer_number}
-            detail["systemEndpoint"] = {"type": "TELEPHONE_NUMBER", "address": contact.system_number}
-        event = {
-            "version": "0",
-            "id": self._uuid(),
-            "detail-type": CONTACT_EVENT_DETAIL_TYPE,
-            "source": "aws.connect",
-            "account": instance.account,
-            "time": iso_seconds(moment),
-            "region": instance.region,
-            "resources": [instance.arn, instance.contact_arn(contact.contact_id)],
-            "detail": detail,
-        }
+        event = contact_event(contact, self.instance, event_type, moment, self._uuid())
         contact.stages.append(event_type)
         contact.last_update_ms = moment
         self.contact_records.append(ContactEventRecord(contact.contact_id, event_type, moment, event))

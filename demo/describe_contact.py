@@ -23,7 +23,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from demo.contact_centre import Contact, Simulation, SimulationConfig, epoch_ms, simulate, to_datetime
+from demo.connect_payloads import epoch_ms, to_datetime
+from demo.contact_centre import Contact, Simulation, SimulationConfig, simulate
 from demo.ground_truth import GroundTruth
 
 
@@ -65,62 +66,47 @@ class SimulatedConnect:
         return {"Contact": self._contact(contact, now), "ResponseMetadata": _metadata(ContactId, self.calls, 200)}
 
     def _contact(self, contact: Contact, now: int) -> dict[str, Any]:
-        instance = self._simulation.instance
+        """The contact as DescribeContact knows it at `now`: what has not happened yet is left out."""
 
-        def known(ms: int | None) -> bool:
-            return ms is not None and ms <= now
+        def known(ms: int | None) -> int | None:
+            return ms if ms is not None and ms <= now else None
 
-        moments = [contact.initiation_ms]
-        answer: dict[str, Any] = {
-            "Arn": instance.contact_arn(contact.contact_id),
-            "Id": contact.contact_id,
-        }
-        if contact.initial_contact_id is not None:
-            answer["InitialContactId"] = contact.initial_contact_id
-        if contact.previous_contact_id is not None:
-            answer["PreviousContactId"] = contact.previous_contact_id
-        answer["InitiationMethod"] = contact.initiation_method
-        answer["Channel"] = contact.channel
-        if contact.queue is not None and known(contact.enqueue_ms):
-            assert contact.enqueue_ms is not None
-            answer["QueueInfo"] = {"Id": contact.queue.id, "EnqueueTimestamp": to_datetime(contact.enqueue_ms)}
-            moments.append(contact.enqueue_ms)
-        if contact.agent is not None and known(contact.connected_to_agent_ms):
-            assert contact.connected_to_agent_ms is not None
-            agent_info: dict[str, Any] = {
-                "Id": contact.agent.agent_id,
-                "ConnectedToAgentTimestamp": to_datetime(contact.connected_to_agent_ms),
-            }
-            moments.append(contact.connected_to_agent_ms)
-            if known(contact.disconnect_ms):
-                agent_info["AgentInitiatedHoldDuration"] = contact.hold_seconds
-            if known(contact.acw_start_ms):
-                assert contact.acw_start_ms is not None
-                agent_info["AfterContactWorkStartTimestamp"] = to_datetime(contact.acw_start_ms)
-            if known(contact.acw_end_ms):
-                assert contact.acw_end_ms is not None
-                agent_info["AfterContactWorkEndTimestamp"] = to_datetime(contact.acw_end_ms)
-                agent_info["AfterContactWorkDuration"] = contact.acw_duration_seconds
-                moments.append(contact.acw_end_ms)
-            answer["AgentInfo"] = agent_info
-        answer["InitiationTimestamp"] = to_datetime(contact.initiation_ms)
-        if known(contact.connected_to_system_ms):
-            assert contact.connected_to_system_ms is not None
-            answer["ConnectedToSystemTimestamp"] = to_datetime(contact.connected_to_system_ms)
-            moments.append(contact.connected_to_system_ms)
-        if known(contact.disconnect_ms):
-            assert contact.disconnect_ms is not None
-            answer["DisconnectTimestamp"] = to_datetime(contact.disconnect_ms)
-            moments.append(contact.disconnect_ms)
-            if contact.disconnect_reason is not None:
-                answer["DisconnectReason"] = contact.disconnect_reason
-            if contact.recorded:
-                answer["Recordings"] = [self._recording(contact)]
-        answer["LastUpdateTimestamp"] = to_datetime(max(moments))
-        if contact.channel == "VOICE" and contact.customer_number and contact.system_number:
-            answer["CustomerEndpoint"] = {"Type": "TELEPHONE_NUMBER", "Address": contact.customer_number}
-            answer["SystemEndpoint"] = {"Type": "TELEPHONE_NUMBER", "Address": contact.system_number}
-        return answer
+        def when(ms: int | None) -> datetime | None:
+            return to_datetime(ms) if ms is not None else None
+
+        queue = contact.queue if known(contact.enqueue_ms) is not None else None
+        agent = contact.agent if known(contact.connected_to_agent_ms) is not None else None
+        enqueued = contact.enqueue_ms if queue is not None else None
+        connected = contact.connected_to_agent_ms if agent is not None else None
+        acw_end = known(contact.acw_end_ms) if agent is not None else None
+        to_system = known(contact.connected_to_system_ms)
+        disconnected = known(contact.disconnect_ms)
+        moments = (contact.initiation_ms, enqueued, connected, acw_end, to_system, disconnected)
+        voice = contact.channel == "VOICE"
+        return contact_description(
+            arn=self._simulation.instance.contact_arn(contact.contact_id),
+            contact_id=contact.contact_id,
+            initial_contact_id=contact.initial_contact_id,
+            previous_contact_id=contact.previous_contact_id,
+            initiation_method=contact.initiation_method,
+            channel=contact.channel,
+            queue_id=queue.id if queue is not None else None,
+            enqueued=when(enqueued),
+            agent_id=agent.agent_id if agent is not None else None,
+            connected_to_agent=when(connected),
+            hold_seconds=contact.hold_seconds if agent is not None and disconnected is not None else None,
+            acw_start=when(known(contact.acw_start_ms)) if agent is not None else None,
+            acw_end=when(acw_end),
+            acw_seconds=contact.acw_duration_seconds if acw_end is not None else None,
+            initiation=to_datetime(contact.initiation_ms),
+            connected_to_system=when(to_system),
+            disconnect=when(disconnected),
+            disconnect_reason=contact.disconnect_reason if disconnected is not None else None,
+            recordings=[self._recording(contact)] if disconnected is not None and contact.recorded else None,
+            last_update=to_datetime(max(ms for ms in moments if ms is not None)),
+            customer_number=contact.customer_number if voice else None,
+            system_number=contact.system_number if voice else None,
+        )
 
     def _recording(self, contact: Contact) -> dict[str, Any]:
         assert contact.connected_to_agent_ms is not None
@@ -131,15 +117,82 @@ class SimulatedConnect:
             f"amazon-connect-{instance.account}-recordings/connect/simulated-centre/CallRecordings/"
             f"{started:%Y/%m/%d}/{contact.contact_id}_{started:%Y%m%dT%H:%M}_UTC.wav"
         )
-        return {
-            "StorageType": "S3",
-            "Location": location,
-            "MediaStreamType": "AUDIO",
-            "ParticipantType": "ALL",
-            "StartTimestamp": started,
-            "StopTimestamp": to_datetime(contact.disconnect_ms),
-            "Status": "AVAILABLE",
-        }
+        return recording(location, started, to_datetime(contact.disconnect_ms))
+
+
+def contact_description(
+    *,
+    arn: str,
+    contact_id: str,
+    initiation_method: str,
+    channel: str,
+    initiation: datetime | None,
+    last_update: datetime | None,
+    initial_contact_id: str | None = None,
+    previous_contact_id: str | None = None,
+    queue_id: str | None = None,
+    enqueued: datetime | None = None,
+    agent_id: str | None = None,
+    connected_to_agent: datetime | None = None,
+    hold_seconds: int | None = None,
+    acw_start: datetime | None = None,
+    acw_end: datetime | None = None,
+    acw_seconds: int | None = None,
+    connected_to_system: datetime | None = None,
+    disconnect: datetime | None = None,
+    disconnect_reason: str | None = None,
+    recordings: list[dict[str, Any]] | None = None,
+    customer_number: str | None = None,
+    system_number: str | None = None,
+) -> dict[str, Any]:
+    """The `Contact` of a DescribeContact answer in botocore's shape (tz-aware datetimes): what is None is left out;
+    `QueueInfo` with `queue_id`, `AgentInfo` with `agent_id`, the endpoints with both numbers. The simulator answers
+    with it, and the tests build their answers from a contact event with it (tests/describe_contact.py)."""
+    answer: dict[str, Any] = {"Arn": arn, "Id": contact_id}
+    if initial_contact_id is not None:
+        answer["InitialContactId"] = initial_contact_id
+    if previous_contact_id is not None:
+        answer["PreviousContactId"] = previous_contact_id
+    answer["InitiationMethod"] = initiation_method
+    answer["Channel"] = channel
+    if queue_id is not None:
+        answer["QueueInfo"] = {"Id": queue_id, "EnqueueTimestamp": enqueued}
+    if agent_id is not None:
+        agent_info: dict[str, Any] = {"Id": agent_id, "ConnectedToAgentTimestamp": connected_to_agent}
+        if hold_seconds is not None:
+            agent_info["AgentInitiatedHoldDuration"] = hold_seconds
+        if acw_start is not None:
+            agent_info["AfterContactWorkStartTimestamp"] = acw_start
+        if acw_end is not None:
+            agent_info["AfterContactWorkEndTimestamp"] = acw_end
+            agent_info["AfterContactWorkDuration"] = acw_seconds
+        answer["AgentInfo"] = agent_info
+    optional = {
+        "InitiationTimestamp": initiation,
+        "ConnectedToSystemTimestamp": connected_to_system,
+        "DisconnectTimestamp": disconnect,
+        "DisconnectReason": disconnect_reason,
+        "Recordings": recordings,
+        "LastUpdateTimestamp": last_update,
+    }
+    answer.update({key: value for key, value in optional.items() if value is not None})
+    if customer_number and system_number:
+        answer["CustomerEndpoint"] = {"Type": "TELEPHONE_NUMBER", "Address": customer_number}
+        answer["SystemEndpoint"] = {"Type": "TELEPHONE_NUMBER", "Address": system_number}
+    return answer
+
+
+def recording(location: str, start: datetime, stop: datetime) -> dict[str, Any]:
+    """One entry of `Recordings`: the whole call, from connection to the agent to disconnect, stored in S3."""
+    return {
+        "StorageType": "S3",
+        "Location": location,
+        "MediaStreamType": "AUDIO",
+        "ParticipantType": "ALL",
+        "StartTimestamp": start,
+        "StopTimestamp": stop,
+        "Status": "AVAILABLE",
+    }
 
 
 def _metadata(contact_id: str, call: int, status: int) -> dict[str, Any]:

@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from demo.connect_payloads import iso_ms
 from demo.contact_centre import (
     STATUS_TYPES,
     Agent,
     Contact,
     Simulation,
     agent_activity,
-    iso_ms,
 )
 
 AGENT_FIELDS = (

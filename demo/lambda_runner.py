@@ -8,7 +8,8 @@ without Docker. So this module does Lambda's part, and only that, in-process:
   shape, and deletes the messages the function did not report as failed (failed ones come back after their visibility
   timeout, or the backoff the function set);
 - each handler runs with exactly the environment variables the deployment gave its function (read back from the
-  emulator), under the function's own configuration readers.
+  emulator), under the function's own configuration readers, in a process set up as Lambda's runtime would
+  (`prepare_process`), its logs in a file and DescribeContact answered by the simulator.
 It does not emulate concurrency, timeouts or scaling: one invocation at a time.
 """
 
@@ -19,28 +20,72 @@ import contextlib
 import importlib
 import io
 import os
-from collections.abc import Callable, Iterator, Mapping
+import sys
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from demo.emulator import CREDENTIALS
+from demo.lambda_shapes import FakeLambdaContext, function_environment, received_sqs_record
+
+if TYPE_CHECKING:
+    from demo.describe_contact import SimulatedConnect
 
 REGION = "eu-west-2"
+REPO = Path(__file__).resolve().parents[1]
 
 
-@dataclass
-class FakeContext:
-    """The attributes of the Lambda context object that Powertools reads."""
+# --- this process, as Lambda's runtime would set it up for the functions ---------------------------------------------
+def prepare_process(endpoint_url: str) -> None:
+    """What Lambda's runtime would give the functions, pointed at the emulator; set before any handler import. The
+    functions' clients come from the default boto3 session (see `on_each_function_call`)."""
+    # Powertools warns on stderr about invocations that published no metric (an empty batch); CloudWatch would not.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    sys.path.insert(0, str(REPO / "lambdas"))
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+    )
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+    boto3.setup_default_session(region_name=REGION, **CREDENTIALS)  # type: ignore[arg-type]
 
-    function_name: str
-    aws_request_id: str = "demo"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = ""
-    log_group_name: str = ""
-    log_stream_name: str = "demo"
-    timeout_seconds: int = 60
 
-    def get_remaining_time_in_millis(self) -> int:
-        return self.timeout_seconds * 1000
+def on_each_function_call(service: str, hook: Callable[..., None]) -> None:
+    """`hook` runs before each call the functions make to `service` (their clients use the default session)."""
+    assert boto3.DEFAULT_SESSION is not None
+    boto3.DEFAULT_SESSION.events.register(f"before-call.{service}", hook)
+
+
+def send_function_logs_to(stream: io.TextIOBase) -> None:
+    """The functions' JSON logs go to a file (they are the CloudWatch Logs of the demo), not over the wallboard."""
+    from connect_state.observability import logger
+
+    handler = logger.registered_handler
+    if hasattr(handler, "setStream"):
+        handler.setStream(stream)
+
+
+def answer_describe_contact_with(connect: SimulatedConnect) -> None:
+    """The enrichment function's DescribeContact is answered by the simulator, not by AWS."""
+    from connect_state.handlers import enrichment
+    from connect_state.store.contact_api import ConnectContactApi
+
+    api = ConnectContactApi(connect)  # type: ignore[arg-type]
+    enrichment.dependencies.reset(lambda: enrichment.build(api=api))
+
+
+# --- the functions and their event sources ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -55,29 +100,16 @@ class InProcessFunction:
 
     def __post_init__(self) -> None:
         module, _, name = self.handler.rpartition(".")
-        with self._environment():
+        with function_environment(self.environment):
             self._function: Callable[[dict[str, Any], Any], dict[str, Any]] = getattr(
                 importlib.import_module(module), name
             )
-        self._context = FakeContext(self.function_name)
+        self._context = FakeLambdaContext.in_demo(self.function_name)
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         self.invocations += 1
-        with self._environment(), contextlib.redirect_stdout(self.output):
+        with function_environment(self.environment), contextlib.redirect_stdout(self.output):
             return self._function(event, self._context)
-
-    @contextlib.contextmanager
-    def _environment(self) -> Iterator[None]:
-        saved = {name: os.environ.get(name) for name in self.environment}
-        os.environ.update(self.environment)
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 @dataclass
@@ -163,7 +195,7 @@ class SqsPoller:
             ).get("Messages", [])
             if not messages:
                 return self.delivered - before
-            event = {"Records": [self._record(message) for message in messages]}
+            event = {"Records": [received_sqs_record(message, self.queue_arn) for message in messages]}
             failures = {f["itemIdentifier"] for f in self.function.invoke(event).get("batchItemFailures", [])}
             self.delivered += len(messages)
             self.failed += len(failures)
@@ -173,16 +205,3 @@ class SqsPoller:
                     QueueUrl=self.queue_url,
                     Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
                 )
-
-    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": {},
-            "md5OfBody": message.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.queue_arn,
-            "awsRegion": REGION,
-        }

@@ -7,7 +7,7 @@
 2. start moto's server on localhost and `cdk bootstrap` + `cdk deploy` the real stack into it (demo.emulator);
 3. deliver the traffic as AWS would: agent events are put on the deployed Kinesis stream and read back in Lambda
    batches; each contact event is sent to the queues of the deployed EventBridge rules it matches (the original event,
-   id and all); the deployed functions' handlers run in-process with the deployment's environment
+   id and all: demo.event_routing); the deployed functions' handlers run in-process with the deployment's environment
    (demo.lambda_runner stands in for Lambda, which moto cannot run) and DescribeContact is answered by the simulator;
 4. print a wallboard from the tables, the agreement of every item with the simulator's ground truth, throughput and
    DynamoDB requests per event; stop the server.
@@ -19,12 +19,9 @@ import argparse
 import base64
 import binascii
 import contextlib
-import io
 import json
-import os
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +34,18 @@ from demo import wallboard
 from demo.contact_centre import SimulationConfig
 from demo.describe_contact import SimulatedConnect
 from demo.emulator import CREDENTIALS, EmulatorError, LocalAws, client_config, deploy_stack, function_environments
+from demo.event_routing import Routes
 from demo.ground_truth import GroundTruth, compare
-from demo.lambda_runner import REGION, InProcessFunction, KinesisPoller, SqsPoller
+from demo.lambda_runner import (
+    REGION,
+    InProcessFunction,
+    KinesisPoller,
+    SqsPoller,
+    answer_describe_contact_with,
+    on_each_function_call,
+    prepare_process,
+    send_function_logs_to,
+)
 from demo.simulate import EventBridgeDelivery, KinesisDelivery, generate, parse_line, truth_path_for
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,14 +143,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 class Pipeline:
-    """The deployed stack, driven in-process: routes, pollers, and counters."""
+    """The deployed stack, driven in-process: the functions run as demo.lambda_runner sets them up, contact events
+    routed by the deployed rules (demo.event_routing), pollers in Lambda's place, and the counters."""
 
     def __init__(
         self, endpoint_url: str, outputs: Mapping[str, str], log_path: Path, connect: SimulatedConnect | None
     ) -> None:
         self._outputs = outputs
         functions = function_environments(endpoint_url)
-        _configure_process(endpoint_url)
+        prepare_process(endpoint_url)
+        self.dynamodb_requests = 0
+        self.filtered_by_rules = 0
+        on_each_function_call("dynamodb", self._count_dynamodb)
         # Clients of the demo itself (putting records, reading tables) are not counted as the pipeline's requests.
         session = boto3.Session(region_name=REGION, **CREDENTIALS)  # type: ignore[arg-type]
         # Patient with a busy emulator (demo.emulator.READ_TIMEOUT_SECONDS).
@@ -151,28 +162,19 @@ class Pipeline:
         self._sqs: Any = session.client("sqs", endpoint_url=endpoint_url, config=client_config())
         self._events: Any = session.client("events", endpoint_url=endpoint_url, config=client_config())
         self._dynamodb: Any = session.resource("dynamodb", endpoint_url=endpoint_url, config=client_config())
-        self.dynamodb_requests = 0
-        self.filtered_by_rules = 0
-        boto3.setup_default_session(region_name=REGION, **CREDENTIALS)  # type: ignore[arg-type]
-        assert boto3.DEFAULT_SESSION is not None
-        boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", self._count_dynamodb)
 
         self._log = log_path.open("w", encoding="utf-8")
         function = {
             handler: InProcessFunction(handler, f.environment, f.function_name, self._log)
             for handler, f in functions.items()
         }
-        _send_logs_to(self._log)
+        send_function_logs_to(self._log)
         self._connect = connect
         if connect is not None:
-            from connect_state.handlers import enrichment
-            from connect_state.store.contact_api import ConnectContactApi
-
-            api = ConnectContactApi(connect)  # type: ignore[arg-type]
-            enrichment._api = lambda: api  # type: ignore[assignment]  # the simulator answers DescribeContact
+            answer_describe_contact_with(connect)
         self.stream_name = outputs["AgentEventStreamArn"].rsplit("/", 1)[-1]
         self.kinesis_poller = KinesisPoller(self._kinesis, self.stream_name, function[AGENT_HANDLER])
-        self.routes = self._routes()
+        self.routes = Routes.deployed(self._events, self._sqs)
         self.sqs_pollers = [
             SqsPoller(self._sqs, url, arn, function[handler])
             for arn, url, handler in self._consumers(function, with_enrichment=connect is not None)
@@ -232,7 +234,7 @@ class Pipeline:
     def _send_contact_events(self, events: list[EventBridgeDelivery]) -> None:
         batches: dict[str, list[str]] = {}
         for delivery in events:
-            queues = self._matching_queues(delivery.body)
+            queues = self.routes.queues_for(delivery.body)
             if not queues:
                 self.filtered_by_rules += 1
             for queue_url in queues:
@@ -244,17 +246,6 @@ class Pipeline:
                     Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + 10])],
                 )
 
-    def _matching_queues(self, body: str) -> list[str]:
-        """The queues of the deployed rules whose pattern matches the event. A body that is not a JSON object could
-        not travel through EventBridge at all: it stands for a corrupted message on the contact buffer queue."""
-        try:
-            event = json.loads(body)
-        except json.JSONDecodeError:
-            event = None
-        if not isinstance(event, dict):
-            return [self._outputs_buffer_url()]
-        return [url for pattern, url in self.routes if matches(pattern, event)]
-
     def _drain(self) -> None:
         while True:
             moved = self.kinesis_poller.poll()
@@ -263,28 +254,15 @@ class Pipeline:
                 return
 
     # --- discovery --------------------------------------------------------------------------------------------------
-    def _routes(self) -> list[tuple[dict[str, Any], str]]:
-        routes = []
-        for rule in self._events.list_rules(EventBusName="default")["Rules"]:
-            pattern = json.loads(rule["EventPattern"])
-            for target in self._events.list_targets_by_rule(Rule=rule["Name"], EventBusName="default")["Targets"]:
-                if ":sqs:" in target["Arn"]:  # not the archive's own rule
-                    routes.append((pattern, self._queue_url(target["Arn"])))
-        return routes
-
     def _consumers(
         self, function: Mapping[str, InProcessFunction], with_enrichment: bool
     ) -> list[tuple[str, str, str]]:
-        buffer_url = self._outputs_buffer_url()
+        buffer_url = self.routes.buffer_url
         consumers = [(self._queue_arn(buffer_url), buffer_url, CONTACT_HANDLER)]
         if with_enrichment and ENRICHMENT_HANDLER in function:
             pairs = dict(json.loads(function[ENRICHMENT_HANDLER].environment["TRIGGER_QUEUE_URLS"]))
             consumers += [(arn, self._local_url(url), ENRICHMENT_HANDLER) for arn, url in pairs.items()]
         return consumers
-
-    def _outputs_buffer_url(self) -> str:
-        (url,) = [url for pattern, url in self.routes if "eventType" not in pattern.get("detail", {})]
-        return url
 
     def _subscribe_to_abandoned(self) -> str:
         """A subscriber on the project bus, as a user's callback flow would be: it counts `Contact Abandoned`."""
@@ -300,11 +278,10 @@ class Pipeline:
         )
         return str(url)
 
-    def _queue_url(self, arn: str) -> str:
-        return str(self._sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"])
-
     def _local_url(self, url: str) -> str:
-        return self._queue_url(url.rsplit("/", 1)[-1]) if "amazonaws.com" in url else url
+        if "amazonaws.com" not in url:
+            return url
+        return str(self._sqs.get_queue_url(QueueName=url.rsplit("/", 1)[-1])["QueueUrl"])
 
     def _queue_arn(self, url: str) -> str:
         return str(self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
@@ -321,18 +298,6 @@ class Pipeline:
         self.dynamodb_requests += 1
 
 
-def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
-    """EventBridge matching for the patterns the stack uses: every key must match; a list means "equals one of"."""
-    for key, expected in pattern.items():
-        value = event.get(key)
-        if isinstance(expected, dict):
-            if not isinstance(value, dict) or not matches(expected, value):
-                return False
-        elif isinstance(expected, list) and value not in expected:
-            return False
-    return True
-
-
 @contextlib.contextmanager
 def _emulator(out: Path) -> Iterator[LocalAws]:
     """The run's moto server. When it dies or stops answering (the clients' retries spent), the run ends with one
@@ -342,34 +307,6 @@ def _emulator(out: Path) -> Iterator[LocalAws]:
             yield aws
         except (BotoCoreError, EmulatorError) as error:
             raise SystemExit(aws.failure(error, out / "moto.log")) from None
-
-
-def _configure_process(endpoint_url: str) -> None:
-    """What Lambda's runtime would give the functions, pointed at the emulator; set before any handler import."""
-    # Powertools warns on stderr about invocations that published no metric (an empty batch); CloudWatch would not.
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
-    sys.path.insert(0, str(REPO / "lambdas"))
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint_url,
-            "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        }
-    )
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        os.environ.pop(name, None)
-
-
-def _send_logs_to(stream: io.TextIOBase) -> None:
-    """The functions' JSON logs go to a file (they are the CloudWatch Logs of the demo), not over the wallboard."""
-    from connect_state.observability import logger
-
-    handler = logger.registered_handler
-    if hasattr(handler, "setStream"):
-        handler.setStream(stream)
 
 
 def _kinesis_bytes(data: str) -> bytes:

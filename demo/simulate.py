@@ -49,6 +49,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from demo.connect_payloads import iso_ms
 from demo.contact_centre import (
     CHAT,
     DEFAULT_INSTANCE_ARN,
@@ -60,7 +61,6 @@ from demo.contact_centre import (
     AgentRecord,
     Simulation,
     SimulationConfig,
-    iso_ms,
     shard_of,
     simulate,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -34,3 +35,13 @@ def aws() -> Iterator[None]:
 
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to open a socket fails the test: for the tests of pure code (every unit test, the simulator's)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("this test must not use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)

@@ -1,12 +1,15 @@
 """DescribeContact answers for tests, built from a contact event: no real DescribeContact response is public
 (SCHEMA-NOTES §3), so these are BUILT, NOT CAPTURED. Their shape is botocore's (`schemas/DescribeContactResponse.*`):
 botocore's Stubber rejects any response that does not match the service model, so a test using them fails if the
-shape is wrong. The endpoints carry fictional phone numbers, to prove they are never stored or logged."""
+shape is wrong. The endpoints carry fictional phone numbers, to prove they are never stored or logged. The answer is
+put together by the simulator's own builder (demo.describe_contact.contact_description)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from demo.describe_contact import contact_description, recording
 
 CUSTOMER_PHONE = "+447700900123"  # Ofcom's range for drama: fictional
 SYSTEM_PHONE = "+441632960001"
@@ -30,51 +33,39 @@ def answer(
     With an agent: after-contact work starts at the disconnect and lasts `acw_seconds` (None: no ACW at all);
     `acw_open` leaves it unfinished (the agent is still in ACW, or cleared a chat by going offline)."""
     detail = event["detail"]
-    instance = detail["instanceArn"]
     disconnect = _when(detail.get("disconnectTimestamp"))
-    contact: dict[str, Any] = {
-        "Arn": f"{instance}/contact/{detail['contactId']}",
-        "Id": detail["contactId"],
-        "InitiationMethod": detail.get("initiationMethod", "INBOUND"),
-        "Channel": detail.get("channel", "VOICE").upper(),
-        "InitiationTimestamp": _when(detail.get("initiationTimestamp")),
-        "DisconnectTimestamp": disconnect,
-        "LastUpdateTimestamp": disconnect + timedelta(seconds=(acw_seconds or 0) + 1) if disconnect else None,
-        "DisconnectReason": disconnect_reason,
-        "CustomerEndpoint": {"Type": "TELEPHONE_NUMBER", "Address": CUSTOMER_PHONE},
-        "SystemEndpoint": {"Type": "TELEPHONE_NUMBER", "Address": SYSTEM_PHONE},
-    }
-    queue = detail.get("queueInfo")
-    if queue:
-        contact["QueueInfo"] = {
-            "Id": queue["queueArn"].rsplit("/", 1)[-1],
-            "EnqueueTimestamp": _when(queue.get("enqueueTimestamp")),
-        }
-    agent = detail.get("agentInfo")
-    if agent:
-        info: dict[str, Any] = {
-            "Id": agent["agentArn"].rsplit("/", 1)[-1],
-            "ConnectedToAgentTimestamp": _when(agent.get("connectedToAgentTimestamp")),
-        }
-        if hold_seconds is not None:
-            info["AgentInitiatedHoldDuration"] = hold_seconds
-        if acw_seconds is not None and disconnect:
-            info["AfterContactWorkStartTimestamp"] = disconnect
-            if not acw_open:
-                info["AfterContactWorkEndTimestamp"] = disconnect + timedelta(seconds=acw_seconds)
-                info["AfterContactWorkDuration"] = acw_seconds
-        contact["AgentInfo"] = info
-        if recorded and contact["Channel"] == "VOICE" and disconnect:
-            connected = _when(agent.get("connectedToAgentTimestamp")) or disconnect
-            contact["Recordings"] = [
-                {
-                    "StorageType": "S3",
-                    "Location": f"connect-recordings/{detail['contactId']}_{connected:%Y%m%dT%H%M}_UTC.wav",
-                    "MediaStreamType": "AUDIO",
-                    "ParticipantType": "ALL",
-                    "StartTimestamp": connected,
-                    "StopTimestamp": disconnect,
-                    "Status": "AVAILABLE",
-                }
-            ]
-    return {"Contact": {key: value for key, value in contact.items() if value is not None}}
+    channel = detail.get("channel", "VOICE").upper()
+    queue = detail.get("queueInfo") or {}
+    agent = detail.get("agentInfo") or {}
+    connected = _when(agent.get("connectedToAgentTimestamp"))
+    acw_start = disconnect if agent and acw_seconds is not None else None
+    acw_end = (
+        acw_start + timedelta(seconds=acw_seconds) if acw_start and acw_seconds is not None and not acw_open else None
+    )
+    recordings = None
+    if agent and recorded and channel == "VOICE" and disconnect:
+        started = connected or disconnect
+        location = f"connect-recordings/{detail['contactId']}_{started:%Y%m%dT%H%M}_UTC.wav"
+        recordings = [recording(location, started, disconnect)]
+    contact = contact_description(
+        arn=f"{detail['instanceArn']}/contact/{detail['contactId']}",
+        contact_id=detail["contactId"],
+        initiation_method=detail.get("initiationMethod", "INBOUND"),
+        channel=channel,
+        initiation=_when(detail.get("initiationTimestamp")),
+        queue_id=queue["queueArn"].rsplit("/", 1)[-1] if queue else None,
+        enqueued=_when(queue.get("enqueueTimestamp")),
+        agent_id=agent["agentArn"].rsplit("/", 1)[-1] if agent else None,
+        connected_to_agent=connected,
+        hold_seconds=hold_seconds,
+        acw_start=acw_start,
+        acw_end=acw_end,
+        acw_seconds=acw_seconds,
+        disconnect=disconnect,
+        disconnect_reason=disconnect_reason,
+        recordings=recordings,
+        last_update=disconnect + timedelta(seconds=(acw_seconds or 0) + 1) if disconnect else None,
+        customer_number=CUSTOMER_PHONE,
+        system_number=SYSTEM_PHONE,
+    )
+    return {"Contact": contact}

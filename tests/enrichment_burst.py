@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connect_state.domain import enrichment
-from connect_state.service.enrichment import EnrichmentBatch, EnrichmentMessage, RateGate
+from connect_state.service.enrichment import EnrichmentBatch, EnrichmentMessage, RateGate, RetryPolicy
 from tests import describe_contact
 from tests.fakes import InMemoryCallSlots, InMemoryQuarantine, RecordingMessageRetry
 from tests.unit.test_contact_state import FULL, lifecycle
@@ -46,7 +46,8 @@ class TimedApi:
         assert self.clock is not None
         self.calls.append(self.clock.now)
         self.clock.now += CALL_SECONDS
-        return describe_contact.answer(lifecycle("c", FULL)[-1], acw_seconds=7)["Contact"] | {"Id": contact_id}
+        contact: dict[str, Any] = describe_contact.answer(lifecycle("c", FULL)[-1], acw_seconds=7)["Contact"]
+        return contact | {"Id": contact_id}
 
 
 class NeverEnrichedStore:
@@ -86,7 +87,7 @@ def burst(contacts: int, rate: float, containers: int, batch_size: int = 10) -> 
     api = TimedApi(result.calls)
     for first in range(0, contacts, batch_size):
         batch = [
-            EnrichmentMessage(n, json.dumps(lifecycle(f"c-{n:05d}", FULL)[-1]), 1, "completed", str(n), str(n))
+            EnrichmentMessage(json.dumps(lifecycle(f"c-{n:05d}", FULL)[-1]), 1, "completed", str(n), str(n))
             for n in range(first, min(first + batch_size, contacts))
         ]
         index = min(range(containers), key=lambda i: clocks[i].now)
@@ -98,6 +99,7 @@ def burst(contacts: int, rate: float, containers: int, batch_size: int = 10) -> 
             InMemoryQuarantine(),
             RecordingMessageRetry(),
             90,
+            RetryPolicy(max_attempts=8, not_found_attempts=5),
             clock=clock.time,
             deadline=clock.now + 60,
         ).process(batch)

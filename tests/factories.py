@@ -1,11 +1,14 @@
 """Agent events built from the schema (SCHEMA-NOTES §1), for cases no public capture exists for: LOGIN, LOGOUT,
-CONNECTED_ONHOLD, MISSED, and generated sequences. Built, not captured: their shape follows the real ae07 capture."""
+CONNECTED_ONHOLD, MISSED, and generated sequences. Built, not captured: their shape follows the real ae07 capture.
+The record, its status and its contacts are built by demo.connect_payloads, as the simulator's are."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from demo import connect_payloads
 
 INSTANCE = "arn:aws:connect:eu-west-2:111122223333:instance/11111111-2222-3333-4444-555555555555"
 STATUS_ARNS = {
@@ -40,17 +43,17 @@ class Contact:
     connected_to_agent: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "Channel": self.channel,
-            "ConnectedToAgentTimestamp": self.connected_to_agent,
-            "ContactId": self.contact_id,
-            "InitialContactId": None,
-            "InitiationMethod": self.initiation_method,
-            "Queue": {"ARN": QUEUE, "Name": "Sales"},
-            "QueueTimestamp": None,
-            "State": self.state,
-            "StateStartTimestamp": self.state_start,
-        }
+        return connect_payloads.snapshot_contact(
+            contact_id=self.contact_id,
+            channel=self.channel,
+            initiation_method=self.initiation_method,
+            initial_contact_id=None,
+            queue={"ARN": QUEUE, "Name": "Sales"},
+            queue_timestamp=None,
+            connected_to_agent_timestamp=self.connected_to_agent,
+            state=self.state,
+            state_start_timestamp=self.state_start,
+        )
 
 
 @dataclass
@@ -62,15 +65,9 @@ class Snapshot:
     status_type: str | None = None  # absent in every real capture
 
     def to_json(self) -> dict[str, Any]:
-        status: dict[str, Any] = {
-            "ARN": STATUS_ARNS.get(self.status, f"{INSTANCE}/agent-state/custom"),
-            "Name": self.status,
-            "StartTimestamp": self.status_start,
-        }
-        if self.status_type:
-            status["Type"] = self.status_type
+        status_arn = STATUS_ARNS.get(self.status, f"{INSTANCE}/agent-state/custom")
         return {
-            "AgentStatus": status,
+            "AgentStatus": connect_payloads.agent_status(status_arn, self.status, self.status_start, self.status_type),
             "Configuration": {
                 "AgentHierarchyGroups": None,
                 "FirstName": "Ada",
@@ -98,14 +95,13 @@ def agent_event(
     previous: Snapshot | None,
     event_id: str | None = None,
 ) -> dict[str, Any]:
-    return {
-        "AWSAccountId": "111122223333",
-        "AgentARN": agent,
-        "CurrentAgentSnapshot": current.to_json(),
-        "EventId": event_id or str(uuid.uuid4()),
-        "EventTimestamp": at,
-        "EventType": event_type,
-        "InstanceARN": INSTANCE,
-        "PreviousAgentSnapshot": previous.to_json() if previous else None,
-        "Version": "2017-10-01",
-    }
+    return connect_payloads.agent_event(
+        account="111122223333",
+        agent_arn=agent,
+        instance_arn=INSTANCE,
+        event_id=event_id or str(uuid.uuid4()),
+        event_type=event_type,
+        timestamp=at,
+        current=current.to_json(),
+        previous=previous.to_json() if previous else None,
+    )

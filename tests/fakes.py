@@ -6,8 +6,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from connect_state.store.agent_state_store import WriteResult
-from connect_state.store.quarantine import QuarantinedRecord
+from connect_state.service.ports import QuarantinedRecord, WriteResult
 
 
 class InMemoryAgentStateStore:

@@ -13,11 +13,12 @@ from botocore.validate import ParamValidator
 
 
 def assert_valid_request(service: str, operation: str, params: Mapping[str, Any]) -> None:
-    model = botocore.session.get_session().get_service_model(service).operation_model(operation)
-    report = ParamValidator().validate(dict(params), model.input_shape)
+    input_shape = botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape
+    assert input_shape is not None, f"{service} {operation} takes no input"
+    report = ParamValidator().validate(dict(params), input_shape)
     assert not report.has_errors(), report.generate_report()
     problems: list[str] = []
-    _check(model.input_shape, params, operation, problems)
+    _check(input_shape, params, operation, problems)
     assert not problems, problems
 
 
@@ -33,8 +34,9 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
         for key, item in value.items():
             _check(shape.value, item, f"{path}.{key}", problems)
     elif isinstance(value, str):
-        if shape.enum and value not in shape.enum:
-            problems.append(f"{path}: {value!r} is not one of {shape.enum}")
+        enum = metadata.get("enum", [])  # what botocore's StringShape.enum reads
+        if enum and value not in enum:
+            problems.append(f"{path}: {value!r} is not one of {enum}")
         if "pattern" in metadata and not re.fullmatch(metadata["pattern"], value):
             problems.append(f"{path}: {value!r} does not match {metadata['pattern']}")
     if "max" in metadata and isinstance(value, str | bytes | list) and len(value) > metadata["max"]:

@@ -20,6 +20,7 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from connect_state.config import Env
 from stacks.config import DeploymentConfig
 from stacks.constructs.lambda_runtime import LambdaRuntime, allow_wildcard
 from stacks.constructs.queues import dead_letter_queue
@@ -109,10 +110,10 @@ class AgentEventConsumer(Construct):
             handler="connect_state.handlers.agent_events.lambda_handler",
             description="Agent event stream -> current agent state",
             environment={
-                "AGENT_TABLE_NAME": agent_table.table_name,
-                "QUARANTINE_QUEUE_URL": self.quarantine_queue.queue_url,
-                "STATE_TTL_DAYS": str(config.state_ttl_days),
-                "MAX_AGENT_EVENT_BYTES": str(config.max_agent_event_bytes),
+                Env.AGENT_TABLE_NAME: agent_table.table_name,
+                Env.QUARANTINE_QUEUE_URL: self.quarantine_queue.queue_url,
+                Env.STATE_TTL_DAYS: str(config.state_ttl_days),
+                Env.MAX_AGENT_EVENT_BYTES: str(config.max_agent_event_bytes),
             },
         )
         agent_table.grant(self.function, "dynamodb:UpdateItem")

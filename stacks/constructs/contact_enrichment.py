@@ -28,6 +28,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from connect_state.config import Env
 from stacks.config import DeploymentConfig
 from stacks.constructs.contact_event_consumer import (
     CONTACT_EVENT_DETAIL_TYPE,
@@ -109,17 +110,17 @@ class ContactEnrichment(Construct):
             description="Finished Amazon Connect contacts -> DescribeContact -> contact state (ACW, recordings)",
             timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
             environment={
-                "CONTACT_TABLE_NAME": contact_table.table_name,
-                "CALL_SLOTS_TABLE_NAME": self.call_slots_table.table_name,
-                "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
+                Env.CONTACT_TABLE_NAME: contact_table.table_name,
+                Env.CALL_SLOTS_TABLE_NAME: self.call_slots_table.table_name,
+                Env.DEAD_LETTER_QUEUE_URL: self.dead_letter_queue.queue_url,
                 # [queue ARN, queue URL] pairs: Lambda's event names the queue by ARN, ChangeMessageVisibility by URL.
-                "TRIGGER_QUEUE_URLS": Stack.of(self).to_json_string(
+                Env.TRIGGER_QUEUE_URLS: Stack.of(self).to_json_string(
                     [[queue.queue_arn, queue.queue_url] for queue in (self.completed_queue, self.disconnected_queue)]
                 ),
-                "RATE_PER_SECOND": str(settings.rate_per_second),
-                "MAX_ATTEMPTS": str(settings.max_attempts),
-                "NOT_FOUND_ATTEMPTS": str(settings.not_found_attempts),
-                "STATE_TTL_DAYS": str(config.state_ttl_days),
+                Env.RATE_PER_SECOND: str(settings.rate_per_second),
+                Env.MAX_ATTEMPTS: str(settings.max_attempts),
+                Env.NOT_FOUND_ATTEMPTS: str(settings.not_found_attempts),
+                Env.STATE_TTL_DAYS: str(config.state_ttl_days),
             },
         )
         self.function.add_to_role_policy(

@@ -24,6 +24,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from connect_state.config import Env
 from stacks.config import DeploymentConfig
 from stacks.constructs.lambda_runtime import LambdaRuntime
 from stacks.constructs.queues import dead_letter_queue, encrypted_queue
@@ -73,10 +74,10 @@ class ContactEventConsumer(Construct):
             handler="connect_state.handlers.contact_events.lambda_handler",
             description="Amazon Connect contact events -> current contact state, abandoned contacts",
             environment={
-                "CONTACT_TABLE_NAME": contact_table.table_name,
-                "QUARANTINE_QUEUE_URL": self.quarantine_queue.queue_url,
-                "EVENT_BUS_NAME": self.event_bus.event_bus_name,
-                "STATE_TTL_DAYS": str(config.state_ttl_days),
+                Env.CONTACT_TABLE_NAME: contact_table.table_name,
+                Env.QUARANTINE_QUEUE_URL: self.quarantine_queue.queue_url,
+                Env.EVENT_BUS_NAME: self.event_bus.event_bus_name,
+                Env.STATE_TTL_DAYS: str(config.state_ttl_days),
             },
         )
         function_timeout = self.function.timeout or Duration.seconds(60)

@@ -28,6 +28,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from demo.contact_centre import DEFAULT_INSTANCE_ARN, SimulationConfig, shard_of
+from demo.event_routing import matches
+from demo.lambda_shapes import function_environment, sqs_record
 from demo.simulate import AGENT, Disorder, Run, generate
 from tests.bench import dynamodb_units
 
@@ -145,18 +147,6 @@ def facts_from_resources(resources: Mapping[str, dict[str, Any]]) -> StackFacts:
     )
 
 
-def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
-    """EventBridge matching for the patterns the stack uses: every key must match; a list means "equals one of"."""
-    for key, expected in pattern.items():
-        value = event.get(key)
-        if isinstance(expected, dict):
-            if not isinstance(value, dict) or not matches(expected, value):
-                return False
-        elif isinstance(expected, list) and value not in expected:
-            return False
-    return True
-
-
 # --- the invocations Lambda would make -------------------------------------------------------------------------------
 @dataclass
 class Invocation:
@@ -261,17 +251,13 @@ def _kinesis_record(line: Mapping[str, Any], data: bytes, shard: int) -> dict[st
 
 
 def _sqs_record(body: str, queue: str) -> dict[str, Any]:
-    return {
-        "messageId": f"{queue}-{next(_MESSAGE_NUMBERS)}",
-        "receiptHandle": "handle",
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}",
-        "awsRegion": REGION,
-    }
+    return sqs_record(
+        body,
+        f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}",
+        message_id=f"{queue}-{next(_MESSAGE_NUMBERS)}",
+        receipt_handle="handle",
+        attributes={"ApproximateReceiveCount": "1"},
+    )
 
 
 # --- counting what the functions do -------------------------------------------------------------------------------
@@ -422,15 +408,15 @@ def _invoke(
     recorder: Recorder,
 ) -> Invocation | None:
     """One invocation; returns the retry Lambda would make of the records the function reported as failed."""
-    from demo.lambda_runner import FakeContext
+    from demo.lambda_shapes import FakeLambdaContext
 
     usage = recorder.usage[invocation.function]
     usage.invocations += 1
     usage.records += len(invocation.records)
     recorder.in_aws = 0.0
     started = time.process_time()  # CPU time: what the work costs, however busy this machine is
-    with _environment(environment):
-        response = handler({"Records": invocation.records}, FakeContext(invocation.function))
+    with function_environment(environment):
+        response = handler({"Records": invocation.records}, FakeLambdaContext.in_demo(invocation.function))
     usage.busy_seconds += time.process_time() - started - recorder.in_aws
     failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
     if not failed:
@@ -457,29 +443,24 @@ def _restored_process_state() -> Iterator[None]:
 
     import boto3
 
-    from connect_state import config
     from connect_state.observability import logger
 
-    enrichment: Any = importlib.import_module(f"connect_state.handlers.{ENRICHMENT_FUNCTION}")
-    session, api = boto3.DEFAULT_SESSION, enrichment._api
+    session = boto3.DEFAULT_SESSION
     handler: Any = logger.registered_handler
     stream = handler.stream
     try:
         yield
     finally:
         boto3.DEFAULT_SESSION = session
-        enrichment._api = api
         handler.setStream(stream)
         for name in (AGENT_FUNCTION, CONTACT_FUNCTION, ENRICHMENT_FUNCTION):
-            _clear_caches(importlib.import_module(f"connect_state.handlers.{name}"))
-        _clear_caches(config)
+            _new_container(importlib.import_module(f"connect_state.handlers.{name}"))
 
 
-def _clear_caches(module: Any) -> None:
-    """A fresh container: every `functools.cache` of the module forgets its clients and configuration."""
-    for value in vars(module).values():
-        if callable(getattr(value, "cache_clear", None)):
-            value.cache_clear()
+def _new_container(module: Any) -> None:
+    """A fresh container: the handler's dependency factory forgets its configuration, clients and caches, and
+    builds them its own way again."""
+    module.dependencies.reset()
 
 
 class _SimulatedClock:
@@ -514,20 +495,17 @@ def _handlers(
     handlers: dict[str, Any] = {}
     for name in (AGENT_FUNCTION, CONTACT_FUNCTION, ENRICHMENT_FUNCTION):
         module = importlib.import_module(f"connect_state.handlers.{name}")
-        _clear_caches(module)
+        _new_container(module)
 
         def handler(event: dict[str, Any], context: Any, *, _module: Any = module) -> dict[str, Any]:
             with contextlib.redirect_stdout(stream):  # EMF metric lines go to stdout, then CloudWatch Logs
                 return _module.lambda_handler(event, context)  # type: ignore[no-any-return]
 
         handlers[name] = handler
-    from connect_state import config
-
-    _clear_caches(config)
     connect = SimulatedConnect(run.simulation, clock=clock)
     api = ConnectContactApi(connect)  # type: ignore[arg-type]
     enrichment: Any = importlib.import_module(f"connect_state.handlers.{ENRICHMENT_FUNCTION}")
-    enrichment._api = lambda: api
+    enrichment.dependencies.reset(lambda: enrichment.build(api=api))
     handlers["connect"] = connect
     return handlers
 
@@ -545,22 +523,8 @@ def _fake_aws_environment() -> Iterator[None]:
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here; traces are priced from invocations
     }
-    with _environment(names):
+    with function_environment(names):
         yield
-
-
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _create_resources(facts: StackFacts) -> dict[str, dict[str, str]]:

@@ -47,6 +47,7 @@ def fake_aws_environment() -> None:
             "AWS_SECRET_ACCESS_KEY": "bench",
             "AGENT_TABLE_NAME": "agent-state",
             "STATE_TTL_DAYS": "90",
+            "MAX_AGENT_EVENT_BYTES": "131072",
             "POWERTOOLS_METRICS_NAMESPACE": "Bench",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -56,8 +57,8 @@ def fake_aws_environment() -> None:
 
 def throughput(records: list[str]) -> None:
     from connect_state.domain import agent_state
-    from connect_state.domain.records import decode_agent_record
     from connect_state.models.agent_event import AgentEvent
+    from connect_state.models.decoder import decode_agent_record
 
     def floor() -> None:
         for data in records:
@@ -99,7 +100,7 @@ def requests_per_event(events: list[dict[str, object]]) -> None:
                 response = handler.lambda_handler(kinesis_event(*batch), FakeLambdaContext())
             assert response == {"batchItemFailures": []}, response
         elapsed = time.perf_counter() - start
-        requests = handler._writer()._store.requests  # type: ignore[attr-defined]
+        requests = handler.dependencies().store.requests
         print(f"handler events/s (moto, in-process) {len(records) / elapsed:>7,.0f}")
         print(f"DynamoDB requests                {requests:>10,}")
         print(f"distinct agents summed per batch {distinct_agents_per_batch:>10,}")
@@ -115,6 +116,7 @@ def contact_events(contacts: int = 300, seed: int = 7) -> None:
 
     from moto import mock_aws
 
+    from demo.lambda_shapes import sqs_record
     from tests.integration.conftest import create_contact_pipeline
     from tests.lambda_context import FakeLambdaContext
     from tests.unit.test_contact_state import FULL, lifecycle
@@ -139,24 +141,20 @@ def contact_events(contacts: int = 300, seed: int = 7) -> None:
         for offset in range(0, len(events), 10):
             batch = events[offset : offset + 10]
             records = [
-                {
-                    "messageId": str(offset + i),
-                    "receiptHandle": "h",
-                    "body": json.dumps(e),
-                    "attributes": {},
-                    "messageAttributes": {},
-                    "md5OfBody": "",
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:eu-west-2:111122223333:buffer",
-                    "awsRegion": "eu-west-2",
-                }
+                sqs_record(
+                    json.dumps(e),
+                    "arn:aws:sqs:eu-west-2:111122223333:buffer",
+                    message_id=str(offset + i),
+                    receipt_handle="h",
+                    attributes={},
+                )
                 for i, e in enumerate(batch)
             ]
             with quiet():
                 response = handler.lambda_handler({"Records": records}, FakeLambdaContext())
             assert response == {"batchItemFailures": []}, response
         elapsed = time.perf_counter() - start
-        requests = handler._store().requests
+        requests = handler.dependencies().store.requests
         items = pipeline.items()
         print(f"contact events (with duplicates) {len(events):>10,}   over {contacts:,} contacts, batches of 10")
         print(f"handler events/s (moto, in-process) {len(events) / elapsed:>7,.0f}")

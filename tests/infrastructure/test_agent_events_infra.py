@@ -17,6 +17,7 @@ KEY = "arn:aws:kms:eu-west-2:111122223333:key/11111111-2222-3333-4444-5555555555
 
 def kinesis_mapping(template: Any) -> dict[str, Any]:
     mappings = resources(template, "AWS::Lambda::EventSourceMapping")
+    mapping: dict[str, Any]
     (mapping,) = [m["Properties"] for m in mappings.values() if "StartingPosition" in m["Properties"]]
     return mapping
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import stacks.config
-from connect_state.domain.records import decode_agent_record
 from connect_state.models.agent_event import AgentEvent
+from connect_state.models.decoder import decode_agent_record
 from demo import emulator
 from stacks.config import EXAMPLE_INSTANCE_ARN
 from stacks.constructs.lambda_runtime import LAYER_SOURCE
@@ -40,6 +40,7 @@ def run_app(context: dict[str, object]) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # runs app.py in a process
 def test_bad_instance_arn_fails_synth_with_one_line() -> None:
     result = run_app({"connectInstanceArn": "arn:aws:connect:eu-west-2:111122223333:instance/not-a-uuid"})
     assert result.returncode == 1
@@ -49,6 +50,7 @@ def test_bad_instance_arn_fails_synth_with_one_line() -> None:
     ]
 
 
+@pytest.mark.slow  # runs app.py in a process
 def test_an_unknown_key_fails_synth_with_one_line_naming_the_closest_setting() -> None:
     # `cdk synth -c stateTTLDays=5` (the CLI hands the app its context as CDK_CONTEXT_JSON, -c values as strings)
     result = run_app({"connectInstanceArn": EXAMPLE_INSTANCE_ARN, "stateTTLDays": "5", "cli-telemetry": False})
@@ -126,11 +128,11 @@ def test_agent_events_sample_is_a_kinesis_batch_of_valid_agent_events() -> None:
 
 def test_layer_holds_exactly_the_pinned_runtime_dependencies() -> None:
     # Given the pins in lambdas/requirements.txt, Then the layer built by `make setup` has those versions, for arm64
-    pins = dict(
-        re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+)", line).groups()  # type: ignore[union-attr]
-        for line in (ROOT / "lambdas" / "requirements.txt").read_text().splitlines()
-        if line and not line.startswith("#")
-    )
+    text = (ROOT / "lambdas" / "requirements.txt").read_text()
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    matches = [re.fullmatch(r"([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+)", line) for line in lines]
+    assert all(matches), f"every line of lambdas/requirements.txt pins one package: {lines}"
+    pins = {match[1]: match[2] for match in matches if match}
     built = {
         dist.metadata["Name"].lower().replace("_", "-"): dist.version
         for dist in (PathDistribution(p) for p in (LAYER_SOURCE / "python").glob("*.dist-info"))
@@ -140,7 +142,8 @@ def test_layer_holds_exactly_the_pinned_runtime_dependencies() -> None:
 
 
 def test_contact_events_sample_is_an_sqs_batch_of_valid_contact_events() -> None:
-    from connect_state.models.contact_event import ContactEvent, parse_contact_event
+    from connect_state.models.contact_event import ContactEvent
+    from connect_state.models.decoder import parse_contact_event
 
     event = json.loads((EVENTS / "contact_events.json").read_text())
     assert {r["eventSource"] for r in event["Records"]} == {"aws:sqs"}
@@ -158,7 +161,8 @@ def test_template_carries_the_asset_metadata_sam_local_invoke_needs() -> None:
 
 
 def test_enrichment_sample_is_an_sqs_batch_of_completed_and_disconnected_triggers() -> None:
-    from connect_state.models.contact_event import ContactEvent, parse_contact_event
+    from connect_state.models.contact_event import ContactEvent
+    from connect_state.models.decoder import parse_contact_event
 
     event = json.loads((EVENTS / "enrichment.json").read_text())
     parsed = [parse_contact_event(r["body"]) for r in event["Records"]]

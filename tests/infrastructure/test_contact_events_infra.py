@@ -83,6 +83,7 @@ def test_function_reports_partial_batch_failures_from_the_buffer_queue() -> None
 
 def buffer_mapping(template: Any) -> dict[str, Any]:
     buffer = logical_id_of(template, "AWS::SQS::Queue", "ContactEvents/Buffer/")
+    mapping: dict[str, Any]
     (mapping,) = [
         m["Properties"]
         for m in resources(template, "AWS::Lambda::EventSourceMapping").values()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.xdist_group("cdk")
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "arn:aws:kms:eu-west-2:111122223333:key/11111111-2222-3333-4444-555555555555"
 # Configurations that add or remove resource types: the defaults, your own stream, bus and alarm topic, an email.
-CONFIGURATIONS = [
+CONFIGURATIONS: list[dict[str, Any]] = [
     {},
     {"kmsKeyArn": KEY, "alarms": {"email": "oncall@example.com"}},
     {

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from tests.infrastructure.conftest import synth
-from tools import sam_template, teardown
+from tools import preflight, sam_template, teardown
 
 # The CLI's synth is shared by the tests that read it (one worker); the in-process synth by the "cdk" group's tests.
+# Tests that run the CDK CLI, SAM, make or pytest in a process are marked slow (not in make test-fast).
 cli = pytest.mark.xdist_group("cli")
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -50,6 +51,7 @@ def cli_synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comp
     return result, out
 
 
+@pytest.mark.slow
 @cli
 def test_the_cdk_cli_runs_the_app_with_the_projects_environment(
     cli_synth: tuple[subprocess.CompletedProcess[str], Path],
@@ -62,6 +64,7 @@ def test_the_cdk_cli_runs_the_app_with_the_projects_environment(
     assert (out / TEMPLATE_NAME).exists()
 
 
+@pytest.mark.slow
 def test_make_synth_passes_cdk_args_to_the_app(tmp_path: Path) -> None:
     # A bad value given on the command line must reach the app and fail the synth, as it would fail the deploy
     bad = "arn:aws:connect:eu-west-2:1234:instance/abc"
@@ -141,6 +144,7 @@ def sam_resolution(cli_synth: tuple[subprocess.CompletedProcess[str], Path]) -> 
     return {Path(path).name: answer for path, answer in json.loads(resolved.stdout).items()}
 
 
+@pytest.mark.slow
 @cli
 def test_every_function_resolves_as_sam_local_invoke_resolves_it(
     cli_synth: tuple[subprocess.CompletedProcess[str], Path], sam_resolution: dict[str, dict[str, Any]]
@@ -169,6 +173,7 @@ def test_every_function_resolves_as_sam_local_invoke_resolves_it(
         assert (Path(layer) / "python" / "aws_lambda_powertools").is_dir()
 
 
+@pytest.mark.slow
 @cli
 def test_sam_reads_the_copy_without_a_warning_per_resource(sam_resolution: dict[str, dict[str, Any]]) -> None:
     # On the CDK template SAM warns for every resource whose construct path it cannot use; on the copy, never
@@ -176,6 +181,7 @@ def test_sam_reads_the_copy_without_a_warning_per_resource(sam_resolution: dict[
     assert sam_resolution["ConnectRealtimeState.sam.json"]["warnings"] == []
 
 
+@pytest.mark.slow
 @cli
 def test_make_invoke_names_the_functions_when_the_name_is_wrong(
     cli_synth: tuple[subprocess.CompletedProcess[str], Path],
@@ -239,9 +245,10 @@ def test_the_created_agent_event_stream_is_deleted_with_the_stack() -> None:
 # --- what make test prints -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_make_test_runs_pytest_without_xdist_status_lines(tmp_path: Path) -> None:
-    # Given the options of the Makefile's test recipe, on two trivial tests (output not a terminal, as in CI)
-    (recipe,) = re.findall(r"^\t\$\(BIN\)/python -m pytest (.*) tests$", (ROOT / "Makefile").read_text(), re.M)
+    # Given the options make test and make test-fast run pytest with, on two trivial tests (output not a terminal)
+    (recipe,) = re.findall(r"^PYTEST := \$\(BIN\)/python -m pytest (.*)$", (ROOT / "Makefile").read_text(), re.M)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "test_two.py").write_text("def test_one():\n    pass\n\n\ndef test_two():\n    pass\n")
     result = subprocess.run(
@@ -271,9 +278,10 @@ def test_make_test_runs_pytest_without_xdist_status_lines(tmp_path: Path) -> Non
 def test_the_tools_name_the_stack_the_app_deploys() -> None:
     from stacks.app_factory import STACK_NAME
 
-    assert teardown.STACK_NAME == STACK_NAME
+    assert preflight.STACK_NAME == STACK_NAME  # tools.teardown names the stack with it too
 
 
+@pytest.mark.slow
 def test_the_sam_cli_is_installed_inside_the_project_whatever_uv_is_told(tmp_path: Path) -> None:
     # Given a user whose uv installs tools elsewhere (UV_TOOL_DIR, UV_TOOL_BIN_DIR), When make installs the SAM CLI
     tools, elsewhere = tmp_path / "tools", tmp_path / "elsewhere"

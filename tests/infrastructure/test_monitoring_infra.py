@@ -220,7 +220,8 @@ def breaches(alarm: dict[str, Any], when: datetime, **values: float | None) -> b
     value = evaluate(alarm["Metrics"], when, values)
     assert value is not None, "the expression must give a datapoint even when no event arrived"
     assert alarm["ComparisonOperator"] == "LessThanOrEqualToThreshold"
-    return value <= alarm["Threshold"]
+    threshold: float = alarm["Threshold"]
+    return value <= threshold
 
 
 def test_agent_events_silent_alarms_after_ten_minutes_without_an_agent_event_while_open() -> None:

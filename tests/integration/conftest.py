@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
+from connect_state.config import Env
 from tests.lambda_context import FakeLambdaContext
 
 if TYPE_CHECKING:
+    from mypy_boto3_connect import ConnectClient
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
@@ -24,7 +27,7 @@ class AgentPipeline:
 
     def items(self) -> dict[str, dict[str, Any]]:
         table = boto3.resource("dynamodb").Table(self.table_name)
-        return {item["agentArn"]: item for item in table.scan()["Items"]}
+        return {str(item["agentArn"]): item for item in table.scan()["Items"]}
 
     def quarantined(self) -> list[dict[str, Any]]:
         return _drain(self.queue_url)
@@ -55,7 +58,7 @@ class ContactPipeline:
 
     def items(self) -> dict[str, dict[str, Any]]:
         table = boto3.resource("dynamodb").Table(self.table_name)
-        return {item["contactId"]: item for item in table.scan()["Items"]}
+        return {str(item["contactId"]): item for item in table.scan()["Items"]}
 
     def quarantined(self) -> list[dict[str, Any]]:
         return _drain(self.quarantine_url)
@@ -76,7 +79,7 @@ def _drain(queue_url: str) -> list[dict[str, Any]]:
 
 def create_contact_table(dynamodb: DynamoDBClient | None = None) -> str:
     """The contact state table: the key schema and indexes of stacks/constructs/state_tables.py. Returns its name."""
-    string = "S"
+    string: Literal["S"] = "S"
     (dynamodb or boto3.client("dynamodb")).create_table(
         TableName="contact-state",
         KeySchema=[{"AttributeName": "contactId", "KeyType": "HASH"}],
@@ -132,37 +135,31 @@ def create_contact_pipeline() -> ContactPipeline:
 
 @pytest.fixture
 def agent_pipeline(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[AgentPipeline]:
-    from connect_state import config
     from connect_state.handlers import agent_events
 
     pipeline = create_agent_pipeline()
-    monkeypatch.setenv("AGENT_TABLE_NAME", pipeline.table_name)
-    monkeypatch.setenv("QUARANTINE_QUEUE_URL", pipeline.queue_url)
-    monkeypatch.setenv("STATE_TTL_DAYS", "90")
+    monkeypatch.setenv(Env.AGENT_TABLE_NAME, pipeline.table_name)
+    monkeypatch.setenv(Env.QUARANTINE_QUEUE_URL, pipeline.queue_url)
+    monkeypatch.setenv(Env.STATE_TTL_DAYS, "90")
+    monkeypatch.setenv(Env.MAX_AGENT_EVENT_BYTES, "131072")
     # A fresh container for every test: configuration, clients and the writer's cache are per container.
-    for cached in (config.agent_events_config, agent_events._writer, agent_events._quarantine):
-        cached.cache_clear()
+    agent_events.dependencies.reset()
     yield pipeline
-    for cached in (config.agent_events_config, agent_events._writer, agent_events._quarantine):
-        cached.cache_clear()
+    agent_events.dependencies.reset()
 
 
 @pytest.fixture
 def contact_pipeline(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[ContactPipeline]:
-    from connect_state import config
     from connect_state.handlers import contact_events
 
     pipeline = create_contact_pipeline()
-    monkeypatch.setenv("CONTACT_TABLE_NAME", "contact-state")
-    monkeypatch.setenv("QUARANTINE_QUEUE_URL", pipeline.quarantine_url)
-    monkeypatch.setenv("EVENT_BUS_NAME", "contact-state-events")
-    monkeypatch.setenv("STATE_TTL_DAYS", "90")
-    cached = (config.contact_events_config, contact_events._store, contact_events._writer, contact_events._quarantine)
-    for function in cached:
-        function.cache_clear()  # a fresh container per test
+    monkeypatch.setenv(Env.CONTACT_TABLE_NAME, "contact-state")
+    monkeypatch.setenv(Env.QUARANTINE_QUEUE_URL, pipeline.quarantine_url)
+    monkeypatch.setenv(Env.EVENT_BUS_NAME, "contact-state-events")
+    monkeypatch.setenv(Env.STATE_TTL_DAYS, "90")
+    contact_events.dependencies.reset()  # a fresh container per test
     yield pipeline
-    for function in cached:
-        function.cache_clear()
+    contact_events.dependencies.reset()
 
 
 @pytest.fixture
@@ -233,7 +230,6 @@ class EnrichmentPipeline:
 def enrichment_pipeline(
     contact_pipeline: ContactPipeline, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[EnrichmentPipeline]:
-    from connect_state import config
     from connect_state.handlers import enrichment
     from connect_state.store.contact_api import CLIENT_CONFIG, ConnectContactApi
 
@@ -252,27 +248,31 @@ def enrichment_pipeline(
         urls["dlq"],
         Stubber(boto3.client("connect", config=CLIENT_CONFIG)),
     )
-    monkeypatch.setenv("CALL_SLOTS_TABLE_NAME", "call-slots")
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", urls["dlq"])
+    monkeypatch.setenv(Env.CALL_SLOTS_TABLE_NAME, "call-slots")
+    monkeypatch.setenv(Env.DEAD_LETTER_QUEUE_URL, urls["dlq"])
     monkeypatch.setenv(
-        "TRIGGER_QUEUE_URLS",
+        Env.TRIGGER_QUEUE_URLS,
         # as the stack writes it: [[queue ARN, queue URL], ...]
         json.dumps([[pipeline.queue_arn(url), url] for url in (urls["completed"], urls["disconnected"])]),
     )
-    monkeypatch.setenv("RATE_PER_SECOND", "50")  # the gate's own behaviour is tested in the unit tier
-    monkeypatch.setenv("MAX_ATTEMPTS", "8")
-    monkeypatch.setenv("NOT_FOUND_ATTEMPTS", "5")
-    cached = (
-        config.enrichment_config,
-        enrichment._store,
-        enrichment._gate,
-        enrichment._dead_letters,
-        enrichment._retry,
-    )
-    for function in cached:
-        function.cache_clear()
-    monkeypatch.setattr(enrichment, "_api", lambda: ConnectContactApi(pipeline.stubber.client))
+    monkeypatch.setenv(Env.RATE_PER_SECOND, "50")  # the gate's own behaviour is tested in the unit tier
+    monkeypatch.setenv(Env.MAX_ATTEMPTS, "8")
+    monkeypatch.setenv(Env.NOT_FOUND_ATTEMPTS, "5")
+    client = cast("ConnectClient", pipeline.stubber.client)  # the Stubber wraps a real connect client
+    enrichment.dependencies.reset(lambda: enrichment.build(api=ConnectContactApi(client)))
     with pipeline.stubber:
         yield pipeline
-    for function in cached:
-        function.cache_clear()
+    enrichment.dependencies.reset()
+
+
+@pytest.fixture
+def example_cdk_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A cdk.json holding the documented example, for the tools that read cdk.json as the CDK CLI does (preflight,
+    teardown): a fork whose cdk.json is configured for its own instance and stream must still pass."""
+    from stacks.config import example_context
+    from tools import preflight
+
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text(json.dumps({"context": example_context()}))
+    monkeypatch.setattr(preflight, "CDK_JSON", cdk_json)
+    return cdk_json

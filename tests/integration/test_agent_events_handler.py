@@ -89,7 +89,7 @@ def test_one_write_per_agent_per_batch(agent_pipeline: AgentPipeline, lambda_con
         status = "Break" if n % 2 else "Available"
         event = agent_event(agent, "STATE_CHANGE", timestamp(n), Snapshot(status), Snapshot("Available"))
         records.append(samples.kinesis_record(event, samples.sequence(n)))
-    store: DynamoDBAgentStateStore = agent_events._writer()._store  # type: ignore[assignment]
+    store = agent_events.dependencies().store
     # When the batch is handled twice (a warm container; the second time every event is a duplicate)
     invoke(samples.kinesis_event(*records), lambda_context)
     first = store.requests
@@ -138,10 +138,10 @@ def test_a_newer_item_written_by_another_container_is_never_overwritten(
     newer = agent_event(agent, "STATE_CHANGE", timestamp(20), Snapshot("Break"), None)
     # Given this container wrote the older event, and another container then wrote the newer one
     invoke(samples.kinesis_event(samples.kinesis_record(older, samples.sequence(1))), lambda_context)
-    agent_events._writer.cache_clear()
+    agent_events.dependencies.reset()
     invoke(samples.kinesis_event(samples.kinesis_record(newer, samples.sequence(2))), lambda_context)
     # When a redelivery of the older event reaches a container that has never seen this agent
-    agent_events._writer.cache_clear()
+    agent_events.dependencies.reset()
     invoke(samples.kinesis_event(samples.kinesis_record(older, samples.sequence(1))), lambda_context)
     # Then the newer state stands
     assert agent_pipeline.items()[agent]["statusName"] == "Break"

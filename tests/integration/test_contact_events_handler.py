@@ -107,7 +107,11 @@ def test_a_quarantined_event_redriven_to_the_buffer_queue_is_applied(
 ) -> None:
     # Given a valid event that an older, stricter version quarantined (simulated: the quarantine message as written)
     event = samples.sample("ce13")
-    quarantined = {"reason": "invalid contact event: ...", "source": "contact-event-rule", "origin": {}}
+    quarantined: dict[str, object] = {
+        "reason": "invalid contact event: ...",
+        "source": "contact-event-rule",
+        "origin": {},
+    }
     quarantined |= {"raw": json.dumps(event), "rawTruncated": False}
     # When the operator redrives the quarantine queue to the buffer queue
     assert invoke(sqs_event(json.dumps(quarantined)), lambda_context) == {"batchItemFailures": []}
@@ -120,7 +124,7 @@ def test_throttled_contact_is_retried_and_the_others_are_applied(
     contact_pipeline: ContactPipeline, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given DynamoDB throttles every write to one contact
-    client = contact_events._store()._client
+    client = contact_events.dependencies().store._client
     real_update = client.update_item
 
     def throttled(**request: Any) -> Any:
@@ -147,7 +151,7 @@ def test_abandoned_contact_is_announced_once_even_when_completed_comes_twice(
     completed = events[4]
     assert invoke(sqs_event(events[4], events[0], events[3]), lambda_context) == {"batchItemFailures": []}
     # When COMPLETED comes again, in a later batch and in a new container (nothing cached)
-    contact_events._writer.cache_clear()
+    contact_events.dependencies.reset()
     assert invoke(sqs_event(events[1], events[2], completed), lambda_context) == {"batchItemFailures": []}
     assert invoke(sqs_event(completed), lambda_context) == {"batchItemFailures": []}
     # Then one Contact Abandoned event was published, with where and when the customer gave up
@@ -166,12 +170,12 @@ def test_failed_publication_releases_the_claim_and_is_retried(
     contact_pipeline: ContactPipeline, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     events = lifecycle("c-abandoned", ("QUEUED", "DISCONNECTED", "COMPLETED"))
-    writer = contact_events._writer()
+    publisher = contact_events.dependencies().publisher
 
     def unavailable(*args: Any) -> None:
         raise ClientError({"Error": {"Code": "InternalException", "Message": "down"}}, "PutEvents")
 
-    monkeypatch.setattr(writer._publisher, "publish", unavailable)
+    monkeypatch.setattr(publisher, "publish", unavailable)
     response = invoke(sqs_event(*events), lambda_context)
     assert response == {"batchItemFailures": [{"itemIdentifier": f"message-{i}"} for i in range(3)]}
     assert "abandonedEventClaim" not in contact_pipeline.items()["c-abandoned"]
@@ -195,7 +199,7 @@ def test_one_dynamodb_request_per_contact_per_batch(
 ) -> None:
     # Given 3 contacts' lifecycles split over two batches handled by the same container
     contacts = [lifecycle(f"c-{n}", FULL) for n in range(3)]
-    store = contact_events._store()
+    store = contact_events.dependencies().store
     invoke(sqs_event(*[e for events in contacts for e in events[:3]]), lambda_context)
     assert store.requests == 3
     invoke(sqs_event(*[e for events in contacts for e in events[3:]]), lambda_context)
@@ -210,7 +214,7 @@ def test_redelivered_batch_changes_nothing_for_one_conditional_write(
     body = samples.sample("ce14")
     invoke(sqs_event(body), lambda_context)
     before = {cid: without_updated_at(item) for cid, item in contact_pipeline.items().items()}
-    store = contact_events._store()
+    store = contact_events.dependencies().store
     requests = store.requests
     assert invoke(sqs_event(body, body), lambda_context) == {"batchItemFailures": []}
     # The write only checks that the item is still what this container remembers; the cache never skips it

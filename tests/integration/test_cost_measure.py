@@ -17,7 +17,7 @@ from tests.bench.cost_measure import (
 )
 from tests.infrastructure.conftest import synth
 
-pytestmark = pytest.mark.xdist_group("cdk")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cdk")]  # a simulated run of the contact centre
 
 
 @pytest.fixture(scope="module")

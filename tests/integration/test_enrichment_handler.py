@@ -112,7 +112,7 @@ def test_enrichment_before_the_contact_events_gives_the_same_item(
     # Then the item is what the other order gives
     after = {k: v for k, v in enrichment_pipeline.contacts.items()["c-voice"].items() if k not in BOOKKEEPING}
     boto3.client("dynamodb").delete_item(TableName="contact-state", Key={"contactId": {"S": "c-voice"}})
-    contact_events._writer.cache_clear()  # a new container: it never saw the deleted item
+    contact_events.dependencies.reset()  # a new container: it never saw the deleted item
     apply_contact_events(VOICE, lambda_context)
     enrichment_pipeline.send(enrichment_pipeline.completed_url, VOICE[-1])
     expect_describe(enrichment_pipeline, VOICE[-1], acw_seconds=7, hold_seconds=12)

@@ -17,6 +17,8 @@ REGION = "eu-west-2"
 MOTO_ACCOUNT = "123456789012"  # the account moto answers GetCallerIdentity with
 OTHER_ACCOUNT = "210987654321"
 UNKNOWN_INSTANCE = "0a1b2c3d-1111-2222-3333-444455556666"
+# The tools read cdk.json as the CLI does: give them the example, whatever the user's cdk.json says.
+pytestmark = pytest.mark.usefixtures("example_cdk_json")
 
 
 @pytest.fixture

@@ -29,9 +29,9 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from connect_state import config
 from connect_state.handlers import agent_events, contact_events
-from connect_state.store.quarantine import QuarantinedRecord, SqsQuarantine
+from connect_state.service.ports import QuarantinedRecord
+from connect_state.store.quarantine import SqsQuarantine
 from demo.emulator import LocalAws, deploy_stack, function_environments
 from demo.lambda_runner import _kinesis_record
 from ops.ports import Invocation
@@ -108,15 +108,7 @@ def deployed() -> Iterator[Deployed]:
         yield Deployed(aws.endpoint_url, outputs, {h: f.environment for h, f in functions.items()})
 
 
-HANDLER_CACHES: dict[str, tuple[Any, ...]] = {
-    AGENT_HANDLER: (config.agent_events_config, agent_events._writer, agent_events._quarantine),
-    CONTACT_HANDLER: (
-        config.contact_events_config,
-        contact_events._store,
-        contact_events._writer,
-        contact_events._quarantine,
-    ),
-}
+HANDLER_MODULES: dict[str, Any] = {AGENT_HANDLER: agent_events, CONTACT_HANDLER: contact_events}
 
 
 class InProcessFunction:
@@ -132,8 +124,7 @@ class InProcessFunction:
         self._function: Callable[[dict[str, Any], Any], dict[str, Any]] = getattr(importlib.import_module(module), name)
 
     def new_container(self) -> None:
-        for cached in HANDLER_CACHES[self._handler]:
-            cached.cache_clear()
+        HANDLER_MODULES[self._handler].dependencies.reset()
 
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
         self.events.append(event)
@@ -183,7 +174,7 @@ def aws(deployed: Deployed, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calls]:
     def record(params: dict[str, Any], model: Any, **_: Any) -> None:
         calls.made.append((model.service_model.service_name, model.name, dict(params)))
 
-    def answer(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    def answer(model: Any, **_: Any) -> Any:  # botocore's before-call hook: a (response, parsed) pair short-circuits
         if model.name in calls.answers:
             return AWSResponse(None, 200, {}, None), calls.answers[model.name]  # type: ignore[arg-type]
         return None
@@ -191,9 +182,8 @@ def aws(deployed: Deployed, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calls]:
     boto3.DEFAULT_SESSION.events.register("before-parameter-build", record)
     boto3.DEFAULT_SESSION.events.register("before-call", answer)
     yield calls
-    for handler in HANDLER_CACHES:
-        for cached in HANDLER_CACHES[handler]:
-            cached.cache_clear()
+    for module in HANDLER_MODULES.values():
+        module.dependencies.reset()
 
 
 def run(command: str, capsys: pytest.CaptureFixture[str], **injected: Any) -> tuple[int, str]:

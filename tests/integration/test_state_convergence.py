@@ -22,10 +22,12 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from connect_state.domain.enrichment import Trigger
-from connect_state.service.contact_events import ContactEventBatch, ContactStateWriter, LruCache, QueueMessage
+from connect_state.service import contact_events
+from connect_state.service.coalescing import LruCache
+from connect_state.service.contact_events import ContactStateWriter, QueueMessage
 from connect_state.service.enrichment import EnrichmentBatch, EnrichmentMessage, RateGate, RetryPolicy
+from connect_state.service.ports import ContactNotFoundError
 from connect_state.store.agent_state_store import DynamoDBAgentStateStore
-from connect_state.store.contact_api import ContactNotFoundError
 from connect_state.store.contact_state_store import DynamoDBContactStateStore
 from tests import describe_contact
 from tests.enrichment_burst import FakeClock
@@ -135,10 +137,8 @@ def run(deliveries: Sequence[Delivery], cuts: Sequence[int], api: AnsweringApi) 
         pending: list[dict[str, Any]] = []
 
         def apply_pending() -> None:
-            batch: ContactEventBatch[int] = ContactEventBatch(writer, InMemoryQuarantine(), lambda: NOW)
-            for index, event in enumerate(pending):
-                batch.accept(QueueMessage(index, json.dumps(event), {}))
-            assert batch.flush().failed == []
+            messages = [QueueMessage(str(index), json.dumps(event), {}) for index, event in enumerate(pending)]
+            assert contact_events.process(messages, writer, InMemoryQuarantine(), lambda: NOW).failed == []
             pending.clear()
 
         for position, (kind, event) in enumerate(deliveries):
@@ -156,10 +156,10 @@ def run(deliveries: Sequence[Delivery], cuts: Sequence[int], api: AnsweringApi) 
                 InMemoryQuarantine(),
                 RecordingMessageRetry(),
                 TTL_DAYS,
-                RetryPolicy(not_found_attempts=1),
+                RetryPolicy(max_attempts=8, not_found_attempts=1),
                 clock.time,
             )
-            report = enrichment.process([EnrichmentMessage(0, json.dumps(event), 1, "queue", "handle", "message")])
+            report = enrichment.process([EnrichmentMessage(json.dumps(event), 1, "queue", "handle", "message")])
             assert report.failed == []
         apply_pending()
         (item,) = stored_items(table, "contactId").values()

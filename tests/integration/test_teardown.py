@@ -13,6 +13,9 @@ from tools import teardown
 from tools.preflight import STACK_NAME
 
 REGION = "eu-west-2"
+# The tools read cdk.json as the CLI does: give them the example, whatever the user's cdk.json says.
+pytestmark = pytest.mark.usefixtures("example_cdk_json")
+
 # A stack shaped like ours where it matters: a retained table, a retained bucket, and resources deleted with it.
 TEMPLATE = {
     "Resources": {

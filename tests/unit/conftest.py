@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("unit tests must not use the network")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
+def _no_network(no_network: None) -> None:
+    """Every unit test runs with tests/conftest.py's no_network."""

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from connect_state.domain.records import Foreign, ForeignKind, Rejected, decode_agent_record
 from connect_state.models.agent_event import AgentEvent
+from connect_state.models.decoder import Foreign, ForeignKind, Rejected, decode_agent_record
 from tests import samples
 from tests.factories import INSTANCE, Snapshot, agent_arn, agent_event
 
@@ -130,4 +130,4 @@ def test_variants_connect_sends_are_accepted() -> None:
     assert decoded.current is not None
     assert decoded.current.next_agent_status is not None
     assert decoded.current.next_agent_status.enqueue_timestamp == "2026-11-21T09:00:01.000Z"
-    assert decoded.current.contacts[0].channel == "TASKS"
+    assert decoded.current.contacts[0].channel == "TASK"  # one spelling, applied once: in the model (as for contacts)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from connect_state.domain import agent_state
-from connect_state.domain.agent_state import AgentObservation, Outcome
+from connect_state.domain.agent_state import AgentObservation
+from connect_state.domain.versioned import Outcome
 from connect_state.models.agent_event import AgentEvent
 from tests import samples
 from tests.factories import Contact, Snapshot, agent_arn, agent_event, timestamp

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from connect_state.domain import agent_state
 from connect_state.models.agent_event import AgentEvent
 from connect_state.service.agent_events import AgentStateWriter
-from connect_state.store.agent_state_store import AgentStateStore
+from connect_state.service.coalescing import LruCache
+from connect_state.service.ports import AgentStateStore
 from tests import samples
 from tests.factories import Contact, Snapshot, agent_arn, agent_event, timestamp
 from tests.fakes import InMemoryAgentStateStore
@@ -134,7 +135,7 @@ def converge(
     """The convergence cases, run against any store: the in-memory fake here, DynamoDB on moto in the integration tier
     (tests/integration/test_state_convergence.py), so the fake is shown to behave like the real thing."""
     # Given two writers (two concurrent Lambda invocations) whose containers stay warm unless drawn otherwise
-    caches: list[dict[str, agent_state.AgentState]] = [{}, {}]
+    caches = [LruCache(), LruCache()]
     writers = [AgentStateWriter(store, TTL_DAYS, cache) for cache in caches]
     shuffled = data.draw(deliveries(records))
     # And maybe a rebuild: at some point the table is cleared and the stream replayed from its start, the caches

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from connect_state.domain.records import Rejected
-from connect_state.models.contact_event import ContactEvent, parse_contact_event
+from connect_state.models.contact_event import ContactEvent
+from connect_state.models.decoder import Rejected, parse_contact_event
 from tests.samples import CONTACT_EVENTS, load, sample
 
 

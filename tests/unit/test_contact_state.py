@@ -14,8 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connect_state.domain import contact_state
-from connect_state.domain.contact_state import ContactObservation, ContactState, Outcome
-from connect_state.models.contact_event import ContactEvent, parse_contact_event
+from connect_state.domain.contact_state import ContactObservation, ContactState
+from connect_state.domain.versioned import Outcome
+from connect_state.models.contact_event import ContactEvent
+from connect_state.models.decoder import parse_contact_event
 from tests.samples import sample
 
 INSTANCE = "arn:aws:connect:eu-west-2:111122223333:instance/11111111-2222-3333-4444-555555555555"
@@ -217,7 +219,7 @@ def without_enqueue_timestamp(documents: Sequence[dict[str, Any]]) -> list[dict[
     BUILT, NOT CAPTURED: SCHEMA-NOTES §2.2 (`queueInfo`) records a real QUEUED voice event captured in 2021 whose
     `queueInfo` has no `enqueueTimestamp`; the capture itself is not public, so its shape is rebuilt from that note.
     """
-    stripped = json.loads(json.dumps(list(documents)))
+    stripped: list[dict[str, Any]] = json.loads(json.dumps(list(documents)))
     for document in stripped:
         document["detail"].get("queueInfo", {}).pop("enqueueTimestamp", None)
     return stripped

@@ -149,7 +149,7 @@ def measured_hour() -> Measurement:
             records=invocations,
             requests=Counter({"dynamodb:UpdateItem": wru // 2, "sqs:SendMessageBatch": 1}),
             write_units=Counter({"AgentState": wru}),
-            read_units=Counter({"ContactState": rru}),
+            read_units={"ContactState": rru},
             events_published=2,
             describe_contact_calls=3,
             log_bytes=10_000,

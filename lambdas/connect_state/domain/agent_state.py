@@ -15,19 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from connect_state.domain import timestamps
-from connect_state.domain.versioned import Versioned
+from connect_state.domain.versioned import Outcome, Versioned
 from connect_state.models.agent_event import AgentContact, AgentEvent, AgentSnapshot
-
-
-class Outcome(StrEnum):
-    APPLIED = "applied"
-    STALE = "stale"
-    DUPLICATE = "duplicate"
-
 
 # What a wallboard shows while the agent has contacts: the highest-ranked contact state wins.
 ACTIVITY_BY_CONTACT_STATE: Mapping[str, str] = {
@@ -48,7 +40,6 @@ ACTIVITY_BY_STATUS_TYPE: Mapping[str, str] = {
     "CUSTOM": "CUSTOM_STATUS",
     "OFFLINE": "OFFLINE",
 }
-CHANNEL_ALIASES: Mapping[str, str] = {"TASKS": "TASK"}  # the agent-stream docs write TASKS, the API TASK
 
 # The attributes the snapshot part owns; everything else on the item is another part or derived.
 SNAPSHOT_ATTRIBUTES = (
@@ -98,7 +89,7 @@ class AgentObservation:
     """What one agent event says about each part of the agent's state."""
 
     agent_arn: str
-    key: str
+    order_key: str
     event_timestamp: str
     snapshot: dict[str, Any]
     logged_in: bool | None
@@ -115,9 +106,9 @@ class AgentState:
     def versions(self) -> dict[str, str | None]:
         """The keys a conditional write checks: every change to the item changes at least one of them."""
         return {
-            ORDER_KEY: self.snapshot.key if self.snapshot else None,
-            LOGIN_ORDER_KEY: self.login.key if self.login else None,
-            ACW_ORDER_KEY: self.after_contact_work.key if self.after_contact_work else None,
+            ORDER_KEY: self.snapshot.order_key if self.snapshot else None,
+            LOGIN_ORDER_KEY: self.login.order_key if self.login else None,
+            ACW_ORDER_KEY: self.after_contact_work.order_key if self.after_contact_work else None,
         }
 
 
@@ -126,7 +117,7 @@ def observe(event: AgentEvent, sequence_number: str | None) -> AgentObservation:
     logged_in = {"LOGIN": True, "LOGOUT": False}.get(event.event_type)
     return AgentObservation(
         agent_arn=event.agent_arn,
-        key=key,
+        order_key=key,
         event_timestamp=timestamps.canonical(event.event_timestamp),
         snapshot=_snapshot_attributes(event),
         logged_in=logged_in,
@@ -140,17 +131,17 @@ def merge(state: AgentState | None, observations: Iterable[AgentObservation]) ->
     for observation in observations:
         if state is None:
             state = AgentState(agent_arn=observation.agent_arn)
-        snapshot = _newest(state.snapshot, Versioned(observation.key, observation.snapshot))
+        snapshot = _newest(state.snapshot, Versioned(observation.order_key, observation.snapshot))
         login = state.login
         if observation.logged_in is not None:
-            login = _newest(login, Versioned(observation.key, observation.logged_in))
+            login = _newest(login, Versioned(observation.order_key, observation.logged_in))
         acw = state.after_contact_work
         if observation.after_contact_work is not None:
-            acw = _newest(acw, Versioned(observation.key, observation.after_contact_work))
+            acw = _newest(acw, Versioned(observation.order_key, observation.after_contact_work))
         merged = AgentState(state.agent_arn, snapshot, login, acw)
         if merged != state:
             outcomes.append(Outcome.APPLIED)
-        elif state.snapshot is not None and state.snapshot.key == observation.key:
+        elif state.snapshot is not None and state.snapshot.order_key == observation.order_key:
             outcomes.append(Outcome.DUPLICATE)
         else:
             outcomes.append(Outcome.STALE)
@@ -165,16 +156,16 @@ def to_item(state: AgentState, ttl_days: int) -> dict[str, Any]:
     if state.snapshot is None:
         raise ValueError("an agent item needs at least one event")
     item: dict[str, Any] = dict(state.snapshot.value)
-    item[ORDER_KEY] = state.snapshot.key
+    item[ORDER_KEY] = state.snapshot.order_key
     if state.login is not None:
         item["loggedIn"] = state.login.value
-        item[LOGIN_ORDER_KEY] = state.login.key
+        item[LOGIN_ORDER_KEY] = state.login.order_key
     else:
         # Before any LOGIN/LOGOUT has been seen, the status is the best evidence.
         item["loggedIn"] = item.get("statusType") != "OFFLINE"
     if state.after_contact_work is not None:
         item["lastAfterContactWork"] = state.after_contact_work.value
-        item[ACW_ORDER_KEY] = state.after_contact_work.key
+        item[ACW_ORDER_KEY] = state.after_contact_work.order_key
     item["activity"] = activity(item.get("contacts", []), item.get("statusType"), item["loggedIn"])
     item["ttl"] = timestamps.epoch_seconds(item["lastEventTimestamp"]) + ttl_days * 86_400
     return item
@@ -209,7 +200,7 @@ def status_type(name: str | None, declared: str | None) -> str:
 
 
 def _newest(current: Versioned | None, candidate: Versioned) -> Versioned:
-    return candidate if current is None or candidate.key > current.key else current
+    return candidate if current is None or candidate.order_key > current.order_key else current
 
 
 def _snapshot_attributes(event: AgentEvent) -> dict[str, Any]:
@@ -242,10 +233,9 @@ def _snapshot_attributes(event: AgentEvent) -> dict[str, Any]:
 
 
 def _contact(contact: AgentContact) -> dict[str, Any]:
-    channel = (contact.channel or "").upper()
     attributes = {
         "contactId": contact.contact_id,
-        "channel": CHANNEL_ALIASES.get(channel, channel) or None,
+        "channel": contact.channel,
         "state": contact.state,
         "stateStartTimestamp": _canonical_or_none(contact.state_start_timestamp),
         "initiationMethod": contact.initiation_method,

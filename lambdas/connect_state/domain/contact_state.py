@@ -22,19 +22,11 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from connect_state.domain import timestamps
-from connect_state.domain.versioned import Versioned
+from connect_state.domain.versioned import Outcome, Versioned
 from connect_state.models.contact_event import ContactEvent
-
-
-class Outcome(StrEnum):
-    APPLIED = "applied"
-    STALE = "stale"  # changed nothing, and its stage is behind the contact's status: it arrived late
-    DUPLICATE = "duplicate"  # changed nothing at the contact's current stage: a copy or a repeat
-
 
 STAGES = ("INITIATED", "CONNECTED_TO_SYSTEM", "QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED", "COMPLETED")
 STAGE_RANK: Mapping[str, int] = {stage: rank for rank, stage in enumerate(STAGES, start=1)}
@@ -47,7 +39,8 @@ FIRST_SEEN: Mapping[str, str] = {
     "connectedToAgentTimestamp": "CONNECTED_TO_AGENT",
     "disconnectTimestamp": "DISCONNECTED",
 }
-REGISTERS = (
+# The attributes where the event with the highest order key wins (see above); `ContactState.latest` holds them.
+LATEST_WINS = (
     "instanceArn",
     "channel",
     "initiationMethod",
@@ -63,7 +56,7 @@ REGISTERS = (
 )
 WHOLE_SECONDS = ("afterContactWorkDuration", "agentInitiatedHoldDuration")
 REVISION = "revision"  # hash of the merged state: what a conditional write checks
-ORDER_KEYS = "orderKeys"  # per register, the order key of the event its value came from (merge bookkeeping)
+ORDER_KEYS = "orderKeys"  # per LATEST_WINS attribute, the order key of the event its value came from
 STAGES_SEEN = "stagesSeen"
 FIRST_EVENT_TIME = "firstEventTime"
 QUEUED_EVENT_TIME = "queuedEventTime"
@@ -78,9 +71,9 @@ class ContactObservation:
     contact_id: str
     event_id: str
     event_type: str
-    key: str
+    order_key: str
     event_time: str | None
-    registers: Mapping[str, Any]
+    latest: Mapping[str, Any]
     first_seen: Mapping[str, str]
     queued_at: str | None = None  # a QUEUED event's own time: the fallback for a missing enqueueTimestamp
 
@@ -90,7 +83,7 @@ class ContactState:
     contact_id: str
     stages: frozenset[str] = frozenset()
     first_seen: Mapping[str, str] = field(default_factory=dict)
-    registers: Mapping[str, Versioned] = field(default_factory=dict)
+    latest: Mapping[str, Versioned] = field(default_factory=dict)
     first_event_time: str | None = None
     queued_event_time: str | None = None
 
@@ -126,15 +119,16 @@ class ContactState:
         return "COMPLETED" in self.stages
 
     def value(self, name: str) -> Any:
-        register = self.registers.get(name)
-        return register.value if register else None
+        newest = self.latest.get(name)
+        return newest.value if newest else None
 
     def revision(self) -> str:
         """Equal states have equal revisions, whatever order their events came in."""
         document = {
             "stages": sorted(self.stages),
             "firstSeen": dict(sorted(self.first_seen.items())),
-            "registers": {name: [r.key, r.value] for name, r in sorted(self.registers.items())},
+            # "registers": the old name of `latest`, kept so that the revisions already stored stay valid
+            "registers": {name: [r.order_key, r.value] for name, r in sorted(self.latest.items())},
             "firstEventTime": self.first_event_time,
         }
         if self.queued_event_time is not None:  # only then, so states without it keep the revision they had
@@ -151,7 +145,7 @@ def order_key(event_type: str, event_time: str | None, event_id: str) -> str:
 def observe(event: ContactEvent) -> ContactObservation:
     detail = event.detail
     queue, agent = detail.queue_info, detail.agent_info
-    registers = {
+    latest = {
         "instanceArn": detail.instance_arn,
         "channel": detail.channel,
         "initiationMethod": detail.initiation_method,
@@ -181,9 +175,9 @@ def observe(event: ContactEvent) -> ContactObservation:
         contact_id=detail.contact_id,
         event_id=event.id,
         event_type=detail.event_type,
-        key=order_key(detail.event_type, event.time, event.id),
+        order_key=order_key(detail.event_type, event.time, event.id),
         event_time=event_time,
-        registers={name: value for name, value in registers.items() if value is not None},
+        latest={name: value for name, value in latest.items() if value is not None},
         first_seen={name: value for name, value in first_seen.items() if value is not None},
         queued_at=queued_at,
     )
@@ -195,16 +189,16 @@ def merge(state: ContactState | None, observations: Iterable[ContactObservation]
     for observation in observations:
         if state is None:
             state = ContactState(contact_id=observation.contact_id)
-        registers = dict(state.registers)
-        for name, value in observation.registers.items():
-            registers[name] = _newest(registers.get(name), Versioned(observation.key, value))
+        latest = dict(state.latest)
+        for name, value in observation.latest.items():
+            latest[name] = _newest(latest.get(name), Versioned(observation.order_key, value))
         first_seen = dict(state.first_seen)
         for name, moment in observation.first_seen.items():
             first_seen[name] = min(first_seen.get(name, moment), moment)
         stages = state.stages | {observation.event_type} if observation.event_type in STAGE_RANK else state.stages
         first_event_time = _min_optional(state.first_event_time, observation.event_time)
         queued_event_time = _min_optional(state.queued_event_time, observation.queued_at)
-        merged = ContactState(state.contact_id, stages, first_seen, registers, first_event_time, queued_event_time)
+        merged = ContactState(state.contact_id, stages, first_seen, latest, first_event_time, queued_event_time)
         if merged != state:
             outcomes.append(Outcome.APPLIED)
         elif STAGE_RANK.get(observation.event_type, 0) < STAGE_RANK.get(state.status or "", 0):
@@ -220,7 +214,7 @@ def merge(state: ContactState | None, observations: Iterable[ContactObservation]
 def to_item(state: ContactState, ttl_days: int, now_epoch_seconds: int) -> dict[str, Any]:
     """The DynamoDB item (without `updatedAt`, which the store stamps)."""
     item: dict[str, Any] = {"contactId": state.contact_id}
-    item.update({name: register.value for name, register in state.registers.items()})
+    item.update({name: latest.value for name, latest in state.latest.items()})
     item.update(state.first_seen)
     status = state.status
     if status is not None:
@@ -235,7 +229,7 @@ def to_item(state: ContactState, ttl_days: int, now_epoch_seconds: int) -> dict[
         item[FIRST_EVENT_TIME] = state.first_event_time
     if state.queued_event_time is not None:
         item[QUEUED_EVENT_TIME] = state.queued_event_time
-    item[ORDER_KEYS] = {name: register.key for name, register in state.registers.items()}
+    item[ORDER_KEYS] = {name: latest.order_key for name, latest in state.latest.items()}
     item[REVISION] = state.revision()
     item["ttl"] = _ttl(state, ttl_days, now_epoch_seconds)
     return item
@@ -244,16 +238,16 @@ def to_item(state: ContactState, ttl_days: int, now_epoch_seconds: int) -> dict[
 def from_item(item: Mapping[str, Any]) -> ContactState:
     """Rebuild the state from a stored item (a conflicting write returns the item it found)."""
     keys: Mapping[str, str] = item.get(ORDER_KEYS, {})
-    registers = {
+    latest = {
         name: Versioned(keys[name], int(item[name]) if name in WHOLE_SECONDS else item[name])
-        for name in REGISTERS
+        for name in LATEST_WINS
         if name in item and name in keys
     }
     return ContactState(
         contact_id=item["contactId"],
         stages=frozenset(item.get(STAGES_SEEN, ())),
         first_seen={name: item[name] for name in FIRST_SEEN if name in item},
-        registers=registers,
+        latest=latest,
         first_event_time=item.get(FIRST_EVENT_TIME),
         queued_event_time=item.get(QUEUED_EVENT_TIME),
     )
@@ -290,7 +284,7 @@ def _newest(current: Versioned | None, candidate: Versioned) -> Versioned:
     if current is None:
         return candidate
     # The value breaks a tie so that one event id delivered with two different bodies still merges commutatively.
-    if (candidate.key, _sortable(candidate.value)) > (current.key, _sortable(current.value)):
+    if (candidate.order_key, _sortable(candidate.value)) > (current.order_key, _sortable(current.value)):
         return candidate
     return current
 

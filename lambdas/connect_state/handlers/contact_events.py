@@ -1,40 +1,33 @@
-"""Contact events (EventBridge rule → SQS buffer queue) → contact state table. Powertools wiring only; the work is in
-service.contact_events.
+"""Contact events (EventBridge rule → SQS buffer queue) → contact state table. Wiring only; the work is in
+service.contact_events. Partial batch failures as in every handler: the service returns the message ids SQS must
+deliver again, returned here as `batchItemFailures` (why not Powertools' BatchProcessor: handlers.agent_events).
 
 Why a queue between the rule and the function: EventBridge invokes a Lambda target once per event, concurrently, and
 retries on its own schedule with no view of partial failure. The buffer queue gives batches (events of one contact
-coalesced into one write), partial-batch failure reporting through BatchProcessor(EventType.SQS), a dead-letter queue
-that keeps failed messages 14 days, and a backlog metric (ApproximateAgeOfOldestMessage) to alarm on.
+coalesced into one write), partial-batch failure reporting, a dead-letter queue that keeps failed messages 14 days,
+and a backlog metric (ApproximateAgeOfOldestMessage) to alarm on.
 """
 
 from __future__ import annotations
 
-from functools import cache
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connect_state.config import contact_events_config
+from connect_state.config import ContactEventsConfig, PerContainer, contact_events_config
+from connect_state.domain.contact_state import ContactState
 from connect_state.metric_names import MetricName
 from connect_state.observability import logger, metrics, tracer
-from connect_state.service.contact_events import (
-    BatchReport,
-    ContactEventBatch,
-    ContactStateWriter,
-    LruCache,
-    QueueMessage,
-)
+from connect_state.service.coalescing import BatchReport
+from connect_state.service.contact_events import ContactStateWriter, QueueMessage, process
 from connect_state.store.contact_state_store import DynamoDBContactStateStore
 from connect_state.store.event_publisher import EventBridgePublisher
 from connect_state.store.quarantine import SqsQuarantine
 
-# Bodies are parsed by the Parser models inside the service rather than by BatchProcessor(model=...): a message that
-# fails validation must be quarantined with its reason, not reported as a failure that SQS redelivers until the DLQ.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 # Every key the service counts (tests/infrastructure/test_metric_names.py checks that none is missing).
 METRIC_NAMES = {
     "applied": MetricName.CONTACT_EVENTS_APPLIED,
@@ -47,59 +40,69 @@ METRIC_NAMES = {
 }
 
 
-@cache
-def _store() -> DynamoDBContactStateStore:
-    return DynamoDBContactStateStore(boto3.client("dynamodb"), contact_events_config().contact_table_name)
+@dataclass(frozen=True)
+class Dependencies:
+    config: ContactEventsConfig
+    store: DynamoDBContactStateStore
+    publisher: EventBridgePublisher
+    writer: ContactStateWriter
+    quarantine: SqsQuarantine
 
 
-@cache
-def _writer() -> ContactStateWriter:
+def build() -> Dependencies:
     config = contact_events_config()
+    store = DynamoDBContactStateStore(boto3.client("dynamodb"), config.contact_table_name)
     publisher = EventBridgePublisher(boto3.client("events"), config.event_bus_name)
-    return ContactStateWriter(_store(), publisher, config.state_ttl_days, LruCache())
+    return Dependencies(
+        config,
+        store,
+        publisher,
+        ContactStateWriter(store, publisher, config.state_ttl_days),
+        SqsQuarantine(boto3.client("sqs"), config.quarantine_queue_url),
+    )
 
 
-@cache
-def _quarantine() -> SqsQuarantine:
-    return SqsQuarantine(boto3.client("sqs"), contact_events_config().quarantine_queue_url)
+dependencies = PerContainer(build)  # one factory per handler (config.PerContainer)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    batch: ContactEventBatch[SQSRecord] = ContactEventBatch(_writer(), _quarantine())
-
-    def parse(record: SQSRecord) -> str:
-        origin = {"messageId": record.message_id, "eventSourceARN": record.event_source_arn}
-        return batch.accept(QueueMessage(record, record.body, origin))
-
-    with processor(records=event["Records"], handler=parse):
-        processor.process()
-        report = batch.flush()
-        for record, error in report.failed:
-            processor.failure_handler(record, (type(error), error, error.__traceback__))
+    messages = [
+        QueueMessage(
+            record.message_id,
+            record.body,
+            {"messageId": record.message_id, "eventSourceARN": record.event_source_arn},
+        )
+        for record in SQSEvent(event).records
+    ]
+    # Bodies are decoded in the service rather than by a Parser envelope: a message that fails validation must be
+    # quarantined with its reason, not reported as a failure that SQS redelivers until the DLQ.
+    deps = dependencies()
+    report = process(messages, deps.writer, deps.quarantine)
     _log(report)
-    _publish(report)
-    return processor.response()  # type: ignore[return-value]
+    _emit_metrics(report)
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in report.failed]}
 
 
-def _log(report: BatchReport[SQSRecord]) -> None:
+def _log(report: BatchReport[ContactState]) -> None:
     """One line per contact, correlated by contactId; never the event body (it may hold phone numbers)."""
-    for contact in report.contacts:
-        logger.set_correlation_id(contact.contact_id)
-        if contact.error is not None:
+    for contact in report.results:
+        logger.set_correlation_id(contact.key)
+        if contact.applied is None:
             logger.warning("contact events retried", extra={"error": type(contact.error).__name__})
-        elif contact.announced:
-            logger.info("contact abandoned: announced", extra={"status": contact.status})
+        elif contact.applied.announced:
+            logger.info("contact abandoned: announced", extra={"status": contact.applied.state.status})
         else:
-            logger.debug("contact state merged", extra={"status": contact.status, "outcomes": contact.outcomes})
+            extra = {"status": contact.applied.state.status, "outcomes": contact.applied.outcomes}
+            logger.debug("contact state merged", extra=extra)
     logger.set_correlation_id(None)
-    for message_id, reason in report.quarantined:
-        logger.warning("contact event quarantined", extra={"messageId": message_id, "reason": reason})
+    for origin, reason in report.quarantined:
+        logger.warning("contact event quarantined", extra={"messageId": origin.get("messageId"), "reason": reason})
 
 
-def _publish(report: BatchReport[SQSRecord]) -> None:
+def _emit_metrics(report: BatchReport[ContactState]) -> None:
     for outcome, count in report.counts.items():
         metrics.add_metric(name=METRIC_NAMES[outcome], unit=MetricUnit.Count, value=count)
     if report.failed:

@@ -1,23 +1,25 @@
 """Finished contacts (COMPLETED at once, DISCONNECTED after a delay; both SQS queues) → DescribeContact → the contact
-state table. Powertools wiring only; the work is in service.enrichment.
+state table. Wiring only; the work is in service.enrichment. Partial batch failures as in every handler: the service
+returns the message ids SQS must deliver again, returned here as `batchItemFailures` (why not Powertools'
+BatchProcessor: handlers.agent_events).
 
 The rate limit holds across containers because every call claims a slot in the call-slots table; the container's
-RateGate is cached so it remembers which slots it has seen taken.
+RateGate is kept (in `dependencies`, one factory per handler: config.PerContainer) so it remembers which slots it has
+seen taken.
 """
 
 from __future__ import annotations
 
 import time
-from functools import cache
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connect_state.config import enrichment_config
+from connect_state.config import EnrichmentConfig, PerContainer, enrichment_config
 from connect_state.metric_names import MetricName
 from connect_state.observability import logger, metrics, tracer
 from connect_state.service.enrichment import (
@@ -28,13 +30,13 @@ from connect_state.service.enrichment import (
     RateGate,
     RetryPolicy,
 )
+from connect_state.service.ports import ContactApi
 from connect_state.store.call_slots import DynamoDBCallSlots
 from connect_state.store.contact_api import CLIENT_CONFIG, ConnectContactApi
 from connect_state.store.contact_state_store import DynamoDBContactStateStore
 from connect_state.store.message_retry import SqsMessageRetry
 from connect_state.store.quarantine import SqsQuarantine
 
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 # Every key the service counts (tests/infrastructure/test_metric_names.py checks that none is missing).
 METRIC_NAMES = {
     Outcome.ENRICHED.value: MetricName.CONTACTS_ENRICHED,
@@ -50,74 +52,66 @@ METRIC_NAMES = {
 }
 
 
-@cache
-def _api() -> ConnectContactApi:
-    return ConnectContactApi(boto3.client("connect", config=CLIENT_CONFIG))
+@dataclass(frozen=True)
+class Dependencies:
+    config: EnrichmentConfig
+    api: ContactApi
+    store: DynamoDBContactStateStore
+    gate: RateGate
+    dead_letters: SqsQuarantine
+    retry: SqsMessageRetry
 
 
-@cache
-def _store() -> DynamoDBContactStateStore:
-    return DynamoDBContactStateStore(boto3.client("dynamodb"), enrichment_config().contact_table_name)
-
-
-@cache
-def _gate() -> RateGate:
+def build(api: ContactApi | None = None) -> Dependencies:
+    """`api`: DescribeContact answered by something else than Amazon Connect (the tests' stub, the demo's simulator)."""
     config = enrichment_config()
     slots = DynamoDBCallSlots(boto3.client("dynamodb"), config.call_slots_table_name)
-    return RateGate(slots, config.rate_per_second)
+    return Dependencies(
+        config,
+        api or ConnectContactApi(boto3.client("connect", config=CLIENT_CONFIG)),
+        DynamoDBContactStateStore(boto3.client("dynamodb"), config.contact_table_name),
+        RateGate(slots, config.rate_per_second),
+        SqsQuarantine(boto3.client("sqs"), config.dead_letter_queue_url),
+        SqsMessageRetry(boto3.client("sqs"), config.queue_urls),
+    )
 
 
-@cache
-def _dead_letters() -> SqsQuarantine:
-    return SqsQuarantine(boto3.client("sqs"), enrichment_config().dead_letter_queue_url)
-
-
-@cache
-def _retry() -> SqsMessageRetry:
-    return SqsMessageRetry(boto3.client("sqs"), enrichment_config().queue_urls)
+dependencies = PerContainer(build)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    config = enrichment_config()
-    messages: list[EnrichmentMessage[SQSRecord]] = []
-
-    def collect(record: SQSRecord) -> str:
-        messages.append(
-            EnrichmentMessage(
-                ref=record,
-                body=record.body,
-                attempt=int(record.attributes.approximate_receive_count or 1),
-                queue_arn=record.event_source_arn,
-                receipt_handle=record.receipt_handle,
-                message_id=record.message_id,
-            )
+    messages = [
+        EnrichmentMessage(
+            body=record.body,
+            attempt=int(record.attributes.approximate_receive_count or 1),
+            queue_arn=record.event_source_arn,
+            receipt_handle=record.receipt_handle,
+            message_id=record.message_id,
         )
-        return "accepted"
-
-    with processor(records=event["Records"], handler=collect):
-        processor.process()
-        batch: EnrichmentBatch[SQSRecord] = EnrichmentBatch(
-            _api(),
-            _store(),
-            _gate(),
-            _dead_letters(),
-            _retry(),
-            config.state_ttl_days,
-            RetryPolicy(max_attempts=config.max_attempts, not_found_attempts=config.not_found_attempts),
-            deadline=time.time() + context.get_remaining_time_in_millis() / 1000,
-        )
-        report = batch.process(messages)
-        for record, error in report.failed:
-            processor.failure_handler(record, (type(error), error, error.__traceback__))
+        for record in SQSEvent(event).records
+    ]
+    deps = dependencies()
+    config = deps.config
+    batch = EnrichmentBatch(
+        deps.api,
+        deps.store,
+        deps.gate,
+        deps.dead_letters,
+        deps.retry,
+        config.state_ttl_days,
+        RetryPolicy(max_attempts=config.max_attempts, not_found_attempts=config.not_found_attempts),
+        deadline=time.time() + context.get_remaining_time_in_millis() / 1000,
+    )
+    report = batch.process(messages)
     _log(report)
-    _publish(report)
-    return processor.response()  # type: ignore[return-value]
+    _emit_metrics(report)
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in report.failed]}
 
 
-def _log(report: BatchReport[SQSRecord]) -> None:
+def _log(report: BatchReport) -> None:
     """One line per contact, correlated by contactId; never the answer (it holds the customer's endpoint)."""
     for contact in report.contacts:
         logger.set_correlation_id(contact.contact_id)
@@ -130,6 +124,6 @@ def _log(report: BatchReport[SQSRecord]) -> None:
         logger.error("contact enrichment dead-lettered", extra={"messageId": message_id, "reason": reason})
 
 
-def _publish(report: BatchReport[SQSRecord]) -> None:
+def _emit_metrics(report: BatchReport) -> None:
     for outcome, count in report.counts.items():
         metrics.add_metric(name=METRIC_NAMES[outcome], unit=MetricUnit.Count, value=count)

@@ -25,6 +25,18 @@ def _null_string_is_none(value: object) -> object:
 Nullable = BeforeValidator(_null_string_is_none)
 OptionalText = Annotated[str | None, Nullable]
 OptionalTimestamp = Annotated[IsoTimestamp | None, Nullable]
+CHANNEL_ALIASES = {"TASKS": "TASK"}  # the agent-stream docs write TASKS, the API TASK
+
+
+def _channel(value: object) -> object:
+    """One spelling on both streams: `Voice` → VOICE, `TASKS` → TASK, empty → None."""
+    if isinstance(value, str):
+        upper = value.strip().upper()
+        return CHANNEL_ALIASES.get(upper, upper) or None
+    return value
+
+
+Channel = Annotated[str | None, BeforeValidator(_channel)]
 
 
 class _ConnectModel(BaseModel):
@@ -66,7 +78,7 @@ class AgentConfiguration(_ConnectModel):
 class AgentContact(_ConnectModel):
     contact_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] = Field(alias="ContactId")
     initial_contact_id: OptionalText = Field(None, alias="InitialContactId")
-    channel: OptionalText = Field(None, alias="Channel")
+    channel: Annotated[Channel, Nullable] = Field(None, alias="Channel")
     initiation_method: OptionalText = Field(None, alias="InitiationMethod")
     state: str = Field(alias="State")
     state_start_timestamp: OptionalTimestamp = Field(None, alias="StateStartTimestamp")

@@ -8,13 +8,12 @@ modelled, so the endpoints (customer phone numbers, email addresses) are never e
 Doc-only variants are understood, not guessed at: a detail printed with PascalCase keys (ce06, ce08, the `AgentInfo`
 of ce02) is read with its keys' first letter lowered; the 2021 pages' spelling `instanceARN` (`InstanceARN` when
 PascalCase) is read as `instanceArn`; a bare detail with no envelope (ce01) is wrapped in one whose id is derived from
-its content, so a copy of it is still a duplicate. Everything else is Rejected with a reason.
+its content, so a copy of it is still a duplicate (models.decoder.parse_contact_event). Everything else is Rejected
+with a reason.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -25,16 +24,13 @@ from pydantic import (
     Field,
     NonNegativeInt,
     StringConstraints,
-    ValidationError,
     model_validator,
 )
 
-from connect_state.domain.records import Rejected
-from connect_state.models.agent_event import IsoTimestamp, OptionalText
+from connect_state.models.agent_event import Channel, IsoTimestamp, OptionalText
 
 CONTACT_EVENT_DETAIL_TYPE = "Amazon Connect Contact Event"
 CONTACT_EVENT_SOURCE = "aws.connect"
-CHANNEL_ALIASES = {"TASKS": "TASK"}  # the agent-stream docs write TASKS, the API TASK
 _FIRST_REAL_YEAR = "2000"
 
 
@@ -45,15 +41,7 @@ def _unset_if_sentinel(value: object) -> object:
     return value
 
 
-def _channel(value: object) -> object:
-    if isinstance(value, str):
-        upper = value.strip().upper()
-        return CHANNEL_ALIASES.get(upper, upper) or None
-    return value
-
-
 ContactTimestamp = Annotated[IsoTimestamp | None, BeforeValidator(_unset_if_sentinel)]
-Channel = Annotated[str | None, BeforeValidator(_channel)]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
@@ -125,59 +113,3 @@ class ContactEvent(BaseModel):
     region: str | None = None
     detail: ContactEventDetail
     envelope_missing: bool = Field(False, exclude=True)
-
-
-def parse_contact_event(body: str | bytes) -> ContactEvent | Rejected:
-    """An SQS message body (the EventBridge event as JSON) → the event, or the reason it cannot be used."""
-    try:
-        # The usual path: pydantic-core parses and validates the JSON in one pass.
-        return ContactEvent.model_validate_json(body)
-    except ValidationError as error:
-        return _classify_invalid(body, error)
-
-
-def _classify_invalid(body: str | bytes, error: ValidationError) -> ContactEvent | Rejected:
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return Rejected("not JSON")
-    if not isinstance(document, dict):
-        return Rejected(f"not a contact event: a JSON {type(document).__name__}, not an object")
-    if "detail" not in document and "detail-type" not in document:
-        return _wrap_bare_detail(document)
-    detail_type, source = document.get("detail-type"), document.get("source")
-    if detail_type != CONTACT_EVENT_DETAIL_TYPE or source != CONTACT_EVENT_SOURCE:
-        return Rejected(
-            f"not a contact event: detail-type {_short(detail_type)} from source {_short(source)}, expected "
-            f"{CONTACT_EVENT_DETAIL_TYPE!r} from {CONTACT_EVENT_SOURCE!r}"
-        )
-    return Rejected(f"invalid contact event: {summary(error)}")
-
-
-def _wrap_bare_detail(document: dict[str, Any]) -> ContactEvent | Rejected:
-    """A doc sample that printed only `detail` (ce01): understood if it is a valid detail, else rejected."""
-    if not ({"contactId", "ContactId"} & document.keys() and {"eventType", "EventType"} & document.keys()):
-        return Rejected("not a contact event: no EventBridge envelope and no contactId/eventType")
-    try:
-        detail = ContactEventDetail.model_validate(document)
-    except ValidationError as error:
-        return Rejected(f"invalid contact event detail (no envelope): {summary(error)}")
-    digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()[:32]
-    return ContactEvent(
-        id=f"no-envelope-{digest}",
-        detail_type=CONTACT_EVENT_DETAIL_TYPE,
-        source=CONTACT_EVENT_SOURCE,
-        detail=detail,
-        envelope_missing=True,
-    )
-
-
-def summary(error: ValidationError) -> str:
-    """`detail.contactId: Field required; ...` (locations and messages only: never input values, so no PII)."""
-    parts = [f"{'.'.join(str(p) for p in e['loc']) or '(event)'}: {e['msg']}" for e in error.errors()[:5]]
-    more = error.error_count() - len(parts)
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
-
-
-def _short(value: object) -> str:
-    return repr(value)[:80] if isinstance(value, str) else ("missing" if value is None else type(value).__name__)

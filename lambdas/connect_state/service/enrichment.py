@@ -11,7 +11,7 @@ with their reason after `max_attempts`; ResourceNotFoundException is recorded as
 `not_found_attempts` (a new contact can take minutes to appear, an old one has expired); a message that is not a
 valid trigger goes to the dead-letter queue at once, with its reason.
 
-No boto3 here: the API, the stores, the queues and the clock are interfaces.
+No boto3 here: the API, the stores, the queues and the clock are interfaces (service.ports).
 """
 
 from __future__ import annotations
@@ -24,25 +24,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Generic, TypeVar
 
 from connect_state.domain import enrichment, timestamps
 from connect_state.domain.enrichment import EnrichmentRequest, Trigger
-from connect_state.domain.records import Rejected
-from connect_state.models.contact_event import parse_contact_event
-from connect_state.store.call_slots import CallSlots
-from connect_state.store.contact_api import (
+from connect_state.models.decoder import Rejected, parse_contact_event
+from connect_state.service.ports import (
     ApiThrottledError,
+    CallSlots,
     ContactApi,
     ContactApiError,
     ContactNotFoundError,
+    EnrichmentStore,
+    MessageRetry,
+    Quarantine,
+    QuarantinedRecord,
     RequestRejectedError,
+    original_body,
+    send_all,
 )
-from connect_state.store.contact_state_store import EnrichmentStore
-from connect_state.store.message_retry import MessageRetry
-from connect_state.store.quarantine import Quarantine, QuarantinedRecord, original_body, send_all
 
-Ref = TypeVar("Ref")
 DEAD_LETTER_SOURCE = "contact-enrichment"
 TRIGGER_PRIORITY = {Trigger.COMPLETED: 0, Trigger.DISCONNECTED: 1}  # COMPLETED decides when both are in a batch
 
@@ -59,21 +59,20 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 8  # throttling, 5xx: then the dead-letter queue, with the reason
-    not_found_attempts: int = 5  # ResourceNotFoundException: then enrichmentStatus NOT_FOUND
+    max_attempts: int  # throttling, 5xx: then the dead-letter queue, with the reason (the stack's setting)
+    not_found_attempts: int  # ResourceNotFoundException: then enrichmentStatus NOT_FOUND (the stack's setting)
     backoff_base_seconds: int = 30
     backoff_cap_seconds: int = 900
     time_reserve_seconds: float = 10.0  # stop taking slots this close to the function's timeout
 
 
 @dataclass(frozen=True)
-class EnrichmentMessage(Generic[Ref]):
-    ref: Ref
+class EnrichmentMessage:
     body: str
     attempt: int  # SQS ApproximateReceiveCount: 1 on the first delivery
     queue_arn: str
     receipt_handle: str
-    message_id: str
+    message_id: str  # what Lambda's batchItemFailures names
 
 
 @dataclass(frozen=True)
@@ -84,9 +83,9 @@ class ContactEnrichmentResult:
 
 
 @dataclass
-class BatchReport(Generic[Ref]):
+class BatchReport:
     counts: Counter[str] = field(default_factory=Counter)
-    failed: list[tuple[Ref, Exception]] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # the message ids SQS must deliver again (after a backoff)
     contacts: list[ContactEnrichmentResult] = field(default_factory=list)
     dead_lettered: list[tuple[str, str]] = field(default_factory=list)  # (SQS message id, reason)
 
@@ -126,7 +125,7 @@ class RateGate:
                 return True
 
 
-class EnrichmentBatch(Generic[Ref]):
+class EnrichmentBatch:
     def __init__(
         self,
         api: ContactApi,
@@ -135,7 +134,7 @@ class EnrichmentBatch(Generic[Ref]):
         dead_letters: Quarantine,
         retry: MessageRetry,
         ttl_days: int,
-        policy: RetryPolicy | None = None,
+        policy: RetryPolicy,
         clock: Callable[[], float] = time.time,
         deadline: float = math.inf,
         jitter: random.Random | None = None,
@@ -146,16 +145,16 @@ class EnrichmentBatch(Generic[Ref]):
         self._dead_letters = dead_letters
         self._retry = retry
         self._ttl_days = ttl_days
-        self._policy = policy or RetryPolicy()
+        self._policy = policy
         self._clock = clock
         self._deadline = deadline - self._policy.time_reserve_seconds
         self._jitter = jitter or random.Random()
-        self.report: BatchReport[Ref] = BatchReport()
+        self.report = BatchReport()
 
-    def process(self, messages: Sequence[EnrichmentMessage[Ref]]) -> BatchReport[Ref]:
-        requests: dict[str, list[EnrichmentMessage[Ref]]] = defaultdict(list)
+    def process(self, messages: Sequence[EnrichmentMessage]) -> BatchReport:
+        requests: dict[str, list[EnrichmentMessage]] = defaultdict(list)
         triggers: dict[str, EnrichmentRequest] = {}
-        rejected: list[tuple[EnrichmentMessage[Ref], str]] = []
+        rejected: list[tuple[EnrichmentMessage, str]] = []
         for message in messages:
             request = _request(message.body)
             if isinstance(request, Rejected):
@@ -171,7 +170,7 @@ class EnrichmentBatch(Generic[Ref]):
             self._dead_letter(rejected)
         return self.report
 
-    def _enrich(self, request: EnrichmentRequest, messages: list[EnrichmentMessage[Ref]]) -> None:
+    def _enrich(self, request: EnrichmentRequest, messages: list[EnrichmentMessage]) -> None:
         attempt = max(message.attempt for message in messages)
         try:
             if not enrichment.needs_call(request, self._store.enrichment_status(request.contact_id)):
@@ -221,7 +220,7 @@ class EnrichmentBatch(Generic[Ref]):
     def _postpone(
         self,
         request: EnrichmentRequest,
-        messages: list[EnrichmentMessage[Ref]],
+        messages: list[EnrichmentMessage],
         attempt: int,
         reason: str,
         *,
@@ -238,11 +237,11 @@ class EnrichmentBatch(Generic[Ref]):
                 self._retry.postpone(message.queue_arn, message.receipt_handle, delay)
             except Exception:  # the queue's own visibility timeout still brings it back
                 self.report.counts["postpone_failed"] += 1
-            self.report.failed.append((message.ref, RetryLaterError(reason)))
+            self.report.failed.append(message.message_id)
         self.report.counts[Outcome.RETRIED.value] += 1
         self.report.contacts.append(ContactEnrichmentResult(request.contact_id, Outcome.RETRIED, reason))
 
-    def _dead_letter(self, entries: list[tuple[EnrichmentMessage[Ref], str]]) -> None:
+    def _dead_letter(self, entries: list[tuple[EnrichmentMessage, str]]) -> None:
         sent, unsent = send_all(
             self._dead_letters,
             [
@@ -255,16 +254,12 @@ class EnrichmentBatch(Generic[Ref]):
                 for message, reason in entries
             ],
         )
-        self.report.failed.extend((message.ref, RetryLaterError("dead-letter queue unavailable")) for message in unsent)
+        self.report.failed.extend(message.message_id for message in unsent)
         self.report.counts[Outcome.DEAD_LETTERED.value] += len(sent)
         self.report.dead_lettered.extend((message.message_id, record.reason) for message, record in sent)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), tz=UTC)
-
-
-class RetryLaterError(RuntimeError):
-    """A message reported as failed on purpose: it comes back after its backoff."""
 
 
 def _request(body: str) -> EnrichmentRequest | Rejected:

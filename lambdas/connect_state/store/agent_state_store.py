@@ -1,30 +1,16 @@
-"""Agent state persistence: every DynamoDB expression for the agent table lives here (or in conditional_write)."""
+"""Agent state persistence (service.ports.AgentStateStore): every DynamoDB expression for the agent table lives here
+(or in conditional_write)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from connect_state.service.ports import WriteResult
 from connect_state.store import conditional_write
-from connect_state.store.conditional_write import WriteResult
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-__all__ = ["AgentStateStore", "DynamoDBAgentStateStore", "WriteResult"]
-
-
-class AgentStateStore(Protocol):
-    def compare_and_set(
-        self,
-        agent_arn: str,
-        expected_versions: Mapping[str, str | None] | None,
-        item: Mapping[str, Any],
-        removable: tuple[str, ...],
-        updated_at: str,
-    ) -> WriteResult:
-        """Write `item` only if the stored item still has `expected_versions` (None: only if there is no item)."""
-        ...
 
 
 class DynamoDBAgentStateStore:

@@ -7,7 +7,7 @@ through the table's TTL an hour later.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -17,12 +17,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 SLOT_LIFETIME_SECONDS = 3600
-
-
-class CallSlots(Protocol):
-    def claim(self, slot: int, now_epoch_seconds: int) -> bool:
-        """True if this caller now owns the slot; False if someone else claimed it first."""
-        ...
 
 
 class DynamoDBCallSlots:

@@ -5,29 +5,18 @@ still carries the versions the writer last saw. On a conflict DynamoDB hands bac
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
+from connect_state.service.ports import WriteResult
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _deserializer = TypeDeserializer()
 _serializer = TypeSerializer()
-
-
-class ConcurrentUpdateError(RuntimeError):
-    """Other writers kept changing the item through every attempt; Lambda retries the records."""
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    """`written` is False when the item was not what the writer expected; `current` is then what it found."""
-
-    written: bool
-    current: dict[str, Any] | None = None
 
 
 def compare_and_set(

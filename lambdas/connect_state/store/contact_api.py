@@ -1,4 +1,5 @@
-"""Amazon Connect's DescribeContact, behind an interface, its errors sorted into what the enrichment does with them.
+"""Amazon Connect's DescribeContact behind service.ports.ContactApi, its errors sorted into the ports' ContactApiError
+kinds (what the enrichment does with them).
 
 The botocore client is built with retries off (`total_max_attempts=1`): every call must pass the rate gate
 (service.enrichment.RateGate), and a retry inside botocore would spend quota the gate never saw. Retries happen
@@ -8,10 +9,18 @@ through the queue instead, with backoff.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from connect_state.service.ports import (
+    ApiThrottledError,
+    ApiUnavailableError,
+    ContactApiError,
+    ContactNotFoundError,
+    RequestRejectedError,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
@@ -20,36 +29,6 @@ if TYPE_CHECKING:
 CLIENT_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=10)
 THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException", "LimitExceededException"})
 REJECTED_CODES = frozenset({"InvalidParameterException", "InvalidRequestException"})
-
-
-class ContactApiError(Exception):
-    """`reason` names the error code only, never the request or the answer (which holds phone numbers)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class ContactNotFoundError(ContactApiError):
-    """ResourceNotFoundException: a new contact takes seconds to minutes to appear; a very old one has expired."""
-
-
-class ApiThrottledError(ContactApiError):
-    """The account's DescribeContact quota (shared with every other application) is spent for now."""
-
-
-class ApiUnavailableError(ContactApiError):
-    """5xx, timeouts, connection errors, AccessDenied: worth retrying, within bounds."""
-
-
-class RequestRejectedError(ContactApiError):
-    """The API says the request itself is invalid (say, a malformed contact id): retrying cannot help."""
-
-
-class ContactApi(Protocol):
-    def describe_contact(self, instance_id: str, contact_id: str) -> Mapping[str, Any]:
-        """The answer's `Contact`, as boto3 returns it; raises a ContactApiError subclass."""
-        ...
 
 
 class ConnectContactApi:

@@ -1,4 +1,5 @@
-"""Contact state persistence: every DynamoDB expression for the contact table lives here.
+"""Contact state persistence (service.ports.ContactStateStore and EnrichmentStore): every DynamoDB expression for the
+contact table lives here.
 
 The table (see stacks/constructs/state_tables.py) has partition key `contactId` and two sparse indexes:
 `byQueue` (queueArn, queuedSince) holds only contacts waiting in a queue; `byAgent` (agentArn,
@@ -15,63 +16,24 @@ event is written: the state's first write then expects "no `revision` yet", not 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from connect_state.domain.enrichment import ENRICHMENT_ONLY, SHARED_WITH_CONTACT_EVENTS, Enrichment
+from connect_state.service.ports import ABANDONED_PUBLISHED_AT, Claim, WriteResult
 from connect_state.store import conditional_write
-from connect_state.store.conditional_write import WriteResult, condition_failed, old_item
+from connect_state.store.conditional_write import condition_failed, old_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _serializer = TypeSerializer()
-PUBLISHED_AT = "abandonedEventPublishedAt"
 CLAIM = "abandonedEventClaim"
 CLAIMED_AT = "abandonedEventClaimedAt"
 ENRICHMENT_STATUS = "enrichmentStatus"
 ENRICHMENT_VERSION = "enrichmentVersion"
-
-
-class Claim(StrEnum):
-    CLAIMED = "claimed"
-    ALREADY_PUBLISHED = "already-published"
-    IN_PROGRESS = "in-progress"  # another invocation holds an unexpired claim
-    NOT_ABANDONED = "not-abandoned"  # the stored item is not a completed abandoned contact (any more)
-
-
-class ContactStateStore(Protocol):
-    def compare_and_set(
-        self,
-        contact_id: str,
-        expected_revision: str | None,
-        item: Mapping[str, Any],
-        removable: tuple[str, ...],
-        updated_at: str,
-    ) -> WriteResult:
-        """Write `item` only if the stored item has `expected_revision` (None: only if it has no revision yet)."""
-        ...
-
-    def claim_abandoned_publication(
-        self, contact_id: str, token: str, now: str, lease_expired_before: str
-    ) -> Claim: ...
-
-    def confirm_abandoned_publication(self, contact_id: str, token: str, published_at: str) -> None: ...
-
-    def release_abandoned_publication(self, contact_id: str, token: str) -> None: ...
-
-
-class EnrichmentStore(Protocol):
-    def enrichment_status(self, contact_id: str) -> str | None:
-        """The stored `enrichmentStatus`, None if the contact was never enriched (or has no item)."""
-        ...
-
-    def write_enrichment(self, enrichment: Enrichment, ttl: int, updated_at: str) -> bool:
-        """False if a newer or more complete enrichment is already stored (nothing was written)."""
-        ...
 
 
 class DynamoDBContactStateStore:
@@ -107,7 +69,7 @@ class DynamoDBContactStateStore:
                 ExpressionAttributeNames={
                     "#claim": CLAIM,
                     "#claimedAt": CLAIMED_AT,
-                    "#publishedAt": PUBLISHED_AT,
+                    "#publishedAt": ABANDONED_PUBLISHED_AT,
                     "#abandoned": "abandoned",
                     "#status": "status",
                 },
@@ -124,7 +86,7 @@ class DynamoDBContactStateStore:
             if not condition_failed(error):
                 raise
             found = old_item(error) or {}
-            if PUBLISHED_AT in found:
+            if ABANDONED_PUBLISHED_AT in found:
                 return Claim.ALREADY_PUBLISHED
             if found.get("abandoned") is True and found.get("status") == "COMPLETED":
                 return Claim.IN_PROGRESS
@@ -139,7 +101,11 @@ class DynamoDBContactStateStore:
                 Key={"contactId": {"S": contact_id}},
                 UpdateExpression="SET #publishedAt = :publishedAt REMOVE #claim, #claimedAt",
                 ConditionExpression="#claim = :token",
-                ExpressionAttributeNames={"#publishedAt": PUBLISHED_AT, "#claim": CLAIM, "#claimedAt": CLAIMED_AT},
+                ExpressionAttributeNames={
+                    "#publishedAt": ABANDONED_PUBLISHED_AT,
+                    "#claim": CLAIM,
+                    "#claimedAt": CLAIMED_AT,
+                },
                 ExpressionAttributeValues={":publishedAt": {"S": published_at}, ":token": {"S": token}},
             )
         except ClientError as error:

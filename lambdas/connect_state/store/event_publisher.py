@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
 
 EVENT_SOURCE = "connect-realtime-state"
-CONTACT_ABANDONED = "Contact Abandoned"
 
 
 class PublishError(RuntimeError):
     """EventBridge did not accept the event; the caller retries."""
-
-
-class EventPublisher(Protocol):
-    def publish(self, detail_type: str, detail: Mapping[str, Any], resources: list[str]) -> None: ...
 
 
 class EventBridgePublisher:

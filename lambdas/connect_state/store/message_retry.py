@@ -4,16 +4,12 @@ setting that timeout is how the enrichment waits (seconds to minutes) without ho
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 MAX_VISIBILITY_TIMEOUT = 43_200  # SQS's limit: 12 hours
-
-
-class MessageRetry(Protocol):
-    def postpone(self, queue_arn: str, receipt_handle: str, seconds: int) -> None: ...
 
 
 class SqsMessageRetry:

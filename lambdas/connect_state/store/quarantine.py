@@ -1,46 +1,18 @@
-"""The quarantine queue: bad input kept with its reason, for an operator to inspect and redrive."""
+"""The quarantine queue: bad input kept with its reason, for an operator to inspect and redrive (the message format is
+service.ports.quarantine_message)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING
+
+from connect_state.service.ports import QuarantinedRecord, quarantine_message
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-# SQS takes 256 KiB per message on every account; keep room for the envelope around the raw record.
-MAX_RAW_CHARS = 200_000
 SEND_BATCH = 10
-
-
-@dataclass(frozen=True)
-class QuarantinedRecord:
-    """`raw` is the record as it arrived (base64 data for Kinesis, the event for EventBridge)."""
-
-    reason: str
-    source: str
-    raw: str
-    origin: dict[str, Any] = field(default_factory=dict)  # where to find it again: stream, shard, sequence number
-
-
-class Quarantine(Protocol):
-    def send(self, records: Sequence[QuarantinedRecord]) -> list[int]:
-        """Send the records; return the indexes of those that could not be sent (the caller retries them)."""
-        ...
-
-
-Item = TypeVar("Item")
-
-
-def send_all(
-    quarantine: Quarantine, entries: Sequence[tuple[Item, QuarantinedRecord]]
-) -> tuple[list[tuple[Item, QuarantinedRecord]], list[Item]]:
-    """Send the records; return the entries that went, and the items whose record could not (to be retried)."""
-    unsent = set(quarantine.send([record for _, record in entries]))
-    sent = [entry for index, entry in enumerate(entries) if index not in unsent]
-    return sent, [item for index, (item, _) in enumerate(entries) if index in unsent]
 
 
 class SqsQuarantine:
@@ -55,7 +27,7 @@ class SqsQuarantine:
             entries = [
                 {
                     "Id": str(start + offset),
-                    "MessageBody": json.dumps(_message(record)),
+                    "MessageBody": json.dumps(quarantine_message(record)),
                     "MessageAttributes": {
                         "reason": {"DataType": "String", "StringValue": record.reason[:256]},
                         "source": {"DataType": "String", "StringValue": record.source},
@@ -70,28 +42,3 @@ class SqsQuarantine:
                 continue
             failed.extend(int(entry["Id"]) for entry in response.get("Failed", []))
         return failed
-
-
-def original_body(body: str) -> str:
-    """The record inside a quarantine / dead-letter message, so that an operator can redrive such a queue straight
-    back to its source queue once the cause is fixed (README "Operations"); any other body is returned as it is."""
-    if not body.startswith('{"reason"'):  # what _message writes first; real events never start so
-        return body
-    try:
-        document = json.loads(body)
-    except json.JSONDecodeError:
-        return body
-    if isinstance(document, dict) and isinstance(document.get("raw"), str) and not document.get("rawTruncated"):
-        return str(document["raw"])
-    return body
-
-
-def _message(record: QuarantinedRecord) -> dict[str, Any]:
-    truncated = len(record.raw) > MAX_RAW_CHARS
-    return {
-        "reason": record.reason,
-        "source": record.source,
-        "origin": record.origin,
-        "raw": record.raw[:MAX_RAW_CHARS],
-        "rawTruncated": truncated,
-    }

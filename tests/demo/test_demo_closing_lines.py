@@ -6,8 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from demo.run import Figures, closing_lines
 
+pytestmark = pytest.mark.usefixtures("no_network")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -46,6 +49,7 @@ def test_retried_messages_and_a_finished_run_read_as_such() -> None:
     assert not any(mark in line for line in lines for mark in "{}'")
 
 
+@pytest.mark.slow  # runs the demo in a process
 def test_a_missing_capture_is_one_line() -> None:
     # Given `make replay FILE=missing.jsonl`
     result = subprocess.run(
@@ -62,6 +66,7 @@ def test_a_missing_capture_is_one_line() -> None:
     assert result.stderr.splitlines() == ["error: cannot read the capture missing.jsonl: No such file or directory"]
 
 
+@pytest.mark.slow  # runs the demo in a process
 def test_an_unreadable_capture_is_one_line(tmp_path: Path) -> None:
     capture = tmp_path / "capture.jsonl"
     capture.write_bytes(b"\xff\xfe binary, not JSON lines")

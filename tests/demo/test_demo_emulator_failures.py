@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +72,7 @@ def sts(endpoint_url: str, read_timeout_seconds: float) -> Any:
 
 def test_the_demo_waits_longer_than_botocore_for_a_busy_emulator() -> None:
     # botocore's default read timeout is 60 s: a put_records to a loaded emulator took longer
-    assert emulator.client_config().read_timeout > 60
+    assert emulator.client_config().read_timeout > 60  # type: ignore[attr-defined]  # not in botocore-stubs
 
 
 def test_a_call_the_emulator_leaves_unanswered_is_retried() -> None:
@@ -92,7 +91,7 @@ def test_an_emulator_that_never_answers_is_given_up_after_the_configured_attempt
 
 
 @pytest.fixture
-def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[emulator.LocalAws]]:
+def servers(monkeypatch: pytest.MonkeyPatch) -> list[emulator.LocalAws]:
     """The demo's moto servers, recorded as the demo starts them."""
     started: list[emulator.LocalAws] = []
 

@@ -20,10 +20,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from connect_state.domain import agent_state, contact_state, enrichment, timestamps
-from connect_state.domain.records import Rejected, decode_agent_record
 from connect_state.models.agent_event import AgentEvent
-from connect_state.models.contact_event import ContactEvent, parse_contact_event
+from connect_state.models.contact_event import ContactEvent
+from connect_state.models.decoder import Rejected, decode_agent_record, parse_contact_event
 from demo import simulate as simulator
+from demo.connect_payloads import epoch_ms
 from demo.contact_centre import (
     CHAT,
     DEFAULT_START,
@@ -32,12 +33,12 @@ from demo.contact_centre import (
     TRANSFER,
     Simulation,
     SimulationConfig,
-    epoch_ms,
 )
 from demo.describe_contact import SimulatedConnect
 from demo.ground_truth import ENRICHMENT_FIELDS, GroundTruth, compare
 from demo.simulate import EventBridgeDelivery, KinesisDelivery, Run, generate, parse_line
 
+pytestmark = pytest.mark.usefixtures("no_network")  # pure, as the unit tier is
 CONFIG = SimulationConfig(agents=24, minutes=45, seed=7)
 MAX_AGENT_EVENT_BYTES = 131_072
 TTL_DAYS = 90
