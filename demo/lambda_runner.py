@@ -78,8 +78,8 @@ def send_function_logs_to(stream: io.TextIOBase) -> None:
 
 def answer_describe_contact_with(connect: SimulatedConnect) -> None:
     """The enrichment function's DescribeContact is answered by the simulator, not by AWS."""
+    from connect_state.adapters.contact_api import ConnectContactApi
     from connect_state.handlers import enrichment
-    from connect_state.store.contact_api import ConnectContactApi
 
     api = ConnectContactApi(connect)  # type: ignore[arg-type]
     enrichment.dependencies.reset(lambda: enrichment.build(api=api))

@@ -478,8 +478,8 @@ def _handlers(
     simulated time; log and EMF lines counted per function."""
     import importlib
 
+    from connect_state.adapters.contact_api import ConnectContactApi
     from connect_state.observability import logger
-    from connect_state.store.contact_api import ConnectContactApi
     from demo.describe_contact import SimulatedConnect
 
     def count(text: str) -> None:

@@ -230,8 +230,8 @@ class EnrichmentPipeline:
 def enrichment_pipeline(
     contact_pipeline: ContactPipeline, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[EnrichmentPipeline]:
+    from connect_state.adapters.contact_api import CLIENT_CONFIG, ConnectContactApi
     from connect_state.handlers import enrichment
-    from connect_state.store.contact_api import CLIENT_CONFIG, ConnectContactApi
 
     boto3.client("dynamodb").create_table(
         TableName="call-slots",

@@ -10,8 +10,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from connect_state.adapters.agent_state_store import DynamoDBAgentStateStore
 from connect_state.handlers import agent_events
-from connect_state.store.agent_state_store import DynamoDBAgentStateStore
 from tests import samples
 from tests.factories import Snapshot, agent_arn, agent_event, timestamp
 from tests.integration.conftest import AgentPipeline

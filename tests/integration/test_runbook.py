@@ -29,9 +29,9 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from connect_state.adapters.quarantine import SqsQuarantine
 from connect_state.handlers import agent_events, contact_events
 from connect_state.service.ports import QuarantinedRecord
-from connect_state.store.quarantine import SqsQuarantine
 from demo.emulator import LocalAws, deploy_stack, function_environments
 from demo.lambda_runner import _kinesis_record
 from ops.ports import Invocation

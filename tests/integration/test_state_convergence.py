@@ -21,14 +21,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from connect_state.adapters.agent_state_store import DynamoDBAgentStateStore
+from connect_state.adapters.contact_state_store import DynamoDBContactStateStore
 from connect_state.domain.enrichment import Trigger
 from connect_state.service import contact_events
 from connect_state.service.coalescing import LruCache
 from connect_state.service.contact_events import ContactStateWriter, QueueMessage
 from connect_state.service.enrichment import EnrichmentBatch, EnrichmentMessage, RateGate, RetryPolicy
 from connect_state.service.ports import ContactNotFoundError
-from connect_state.store.agent_state_store import DynamoDBAgentStateStore
-from connect_state.store.contact_state_store import DynamoDBContactStateStore
 from tests import describe_contact
 from tests.enrichment_burst import FakeClock
 from tests.fakes import InMemoryCallSlots, InMemoryQuarantine, RecordingMessageRetry

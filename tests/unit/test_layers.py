@@ -1,4 +1,4 @@
-"""The layers of lambdas/connect_state: domain/ and service/ decide, store/ talks to AWS (README "Tests and layout")."""
+"""The layers of lambdas/connect_state: domain/ and service/ decide, adapters/ talk to AWS (README "layout")."""
 
 from __future__ import annotations
 

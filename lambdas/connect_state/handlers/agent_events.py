@@ -19,14 +19,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from connect_state.adapters.agent_state_store import DynamoDBAgentStateStore
+from connect_state.adapters.quarantine import SqsQuarantine
 from connect_state.config import AgentEventsConfig, PerContainer, agent_events_config
 from connect_state.domain.agent_state import AgentState
 from connect_state.metric_names import MetricName
 from connect_state.observability import logger, metrics, tracer
 from connect_state.service.agent_events import AgentStateWriter, StreamRecord, process
 from connect_state.service.coalescing import BatchReport
-from connect_state.store.agent_state_store import DynamoDBAgentStateStore
-from connect_state.store.quarantine import SqsQuarantine
 
 # Every key the service counts (tests/infrastructure/test_metric_names.py checks that none is missing).
 METRIC_NAMES = {

@@ -18,15 +18,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from connect_state.adapters.contact_state_store import DynamoDBContactStateStore
+from connect_state.adapters.event_publisher import EventBridgePublisher
+from connect_state.adapters.quarantine import SqsQuarantine
 from connect_state.config import ContactEventsConfig, PerContainer, contact_events_config
 from connect_state.domain.contact_state import ContactState
 from connect_state.metric_names import MetricName
 from connect_state.observability import logger, metrics, tracer
 from connect_state.service.coalescing import BatchReport
 from connect_state.service.contact_events import ContactStateWriter, QueueMessage, process
-from connect_state.store.contact_state_store import DynamoDBContactStateStore
-from connect_state.store.event_publisher import EventBridgePublisher
-from connect_state.store.quarantine import SqsQuarantine
 
 # Every key the service counts (tests/infrastructure/test_metric_names.py checks that none is missing).
 METRIC_NAMES = {

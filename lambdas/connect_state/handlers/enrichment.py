@@ -19,6 +19,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from connect_state.adapters.call_slots import DynamoDBCallSlots
+from connect_state.adapters.contact_api import CLIENT_CONFIG, ConnectContactApi
+from connect_state.adapters.contact_state_store import DynamoDBContactStateStore
+from connect_state.adapters.message_retry import SqsMessageRetry
+from connect_state.adapters.quarantine import SqsQuarantine
 from connect_state.config import EnrichmentConfig, PerContainer, enrichment_config
 from connect_state.metric_names import MetricName
 from connect_state.observability import logger, metrics, tracer
@@ -31,11 +36,6 @@ from connect_state.service.enrichment import (
     RetryPolicy,
 )
 from connect_state.service.ports import ContactApi
-from connect_state.store.call_slots import DynamoDBCallSlots
-from connect_state.store.contact_api import CLIENT_CONFIG, ConnectContactApi
-from connect_state.store.contact_state_store import DynamoDBContactStateStore
-from connect_state.store.message_retry import SqsMessageRetry
-from connect_state.store.quarantine import SqsQuarantine
 
 # Every key the service counts (tests/infrastructure/test_metric_names.py checks that none is missing).
 METRIC_NAMES = {

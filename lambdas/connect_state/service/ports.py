@@ -1,5 +1,5 @@
 """What the services need from the outside world, owned by the services: interfaces (ports), the values and errors
-that cross them, and the names both sides must agree on. store/ implements these with boto3; the tests implement
+that cross them, and the names both sides must agree on. adapters/ implements these with boto3; the tests implement
 them in memory (tests/fakes.py). No AWS SDK here, so importing a service loads none (tests/unit/test_layers.py).
 """
 

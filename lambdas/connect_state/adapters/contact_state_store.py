@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
+from connect_state.adapters import conditional_write
+from connect_state.adapters.conditional_write import condition_failed, old_item
 from connect_state.domain.enrichment import ENRICHMENT_ONLY, SHARED_WITH_CONTACT_EVENTS, Enrichment
 from connect_state.service.ports import ABANDONED_PUBLISHED_AT, Claim, WriteResult
-from connect_state.store import conditional_write
-from connect_state.store.conditional_write import condition_failed, old_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

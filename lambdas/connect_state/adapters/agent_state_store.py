@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from connect_state.adapters import conditional_write
 from connect_state.service.ports import WriteResult
-from connect_state.store import conditional_write
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
