@@ -46,6 +46,13 @@ class ConfigError(ValueError):
     """A context value is missing or malformed; the message is one line meant for the person running synth."""
 
 
+def _matching(pattern: re.Pattern[str], value: str | None, expected: str) -> str | None:
+    """An optional setting: unset, or text of the form `pattern`; else the error says what was expected."""
+    if value is not None and not pattern.match(value):
+        raise ValueError(f"expected {expected}, got {value!r}")
+    return value
+
+
 class AgentStreamSettings(BaseModel):
     """How the agent event consumer reads Kinesis (see README "Configuration")."""
 
@@ -113,18 +120,12 @@ class AlarmSettings(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is not None and not EMAIL.match(value):
-            raise ValueError(f"expected an email address such as oncall@example.com, got {value!r}")
-        return value
+        return _matching(EMAIL, value, "an email address such as oncall@example.com")
 
     @field_validator("topic_arn")
     @classmethod
     def _topic(cls, value: str | None) -> str | None:
-        if value is not None and not SNS_TOPIC_ARN.match(value):
-            raise ValueError(
-                f"expected an SNS topic ARN such as arn:aws:sns:eu-west-2:111122223333:oncall, got {value!r}"
-            )
-        return value
+        return _matching(SNS_TOPIC_ARN, value, "an SNS topic ARN such as arn:aws:sns:eu-west-2:111122223333:oncall")
 
 
 class DeploymentConfig(BaseModel):
@@ -192,16 +193,12 @@ class DeploymentConfig(BaseModel):
     @field_validator("kms_key_arn")
     @classmethod
     def _kms(cls, value: str | None) -> str | None:
-        if value is not None and not KMS_KEY_ARN.match(value):
-            raise ValueError(f"expected arn:aws:kms:<region>:<12-digit account>:key/<key id (uuid)>, got {value!r}")
-        return value
+        return _matching(KMS_KEY_ARN, value, "arn:aws:kms:<region>:<12-digit account>:key/<key id (uuid)>")
 
     @field_validator("event_bus_name")
     @classmethod
     def _event_bus(cls, value: str | None) -> str | None:
-        if value is not None and not EVENT_BUS_NAME.match(value):
-            raise ValueError(f"expected an event bus name such as default or contact-centre-events, got {value!r}")
-        return value
+        return _matching(EVENT_BUS_NAME, value, "an event bus name such as default or contact-centre-events")
 
     @field_validator("log_level")
     @classmethod

@@ -10,11 +10,12 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import DeploymentConfig
+from stacks.constants import AGENT_EVENTS, CONTACT_ENRICHMENT, CONTACT_EVENTS, METRIC_PERIOD
 from stacks.constructs.agent_event_consumer import AgentEventConsumer
 from stacks.constructs.contact_enrichment import ContactEnrichment
 from stacks.constructs.contact_event_consumer import ContactEventConsumer
 from stacks.constructs.lambda_runtime import LambdaRuntime
-from stacks.constructs.monitoring import PERIOD, Monitoring
+from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.state_read_access import StateReadAccess
 from stacks.constructs.state_tables import StateTables
 
@@ -27,9 +28,7 @@ class RealtimeStateStack(Stack):
         tables = StateTables(
             self, "State", encryption_key=key, deletion_protection=config.state_table_deletion_protection
         )
-        agents = AgentEventConsumer(
-            self, "AgentEvents", config=config, runtime=runtime, agent_table=tables.agent_table, encryption_key=key
-        )
+        agents = AgentEventConsumer(self, AGENT_EVENTS, runtime=runtime, agent_table=tables.agent_table)
 
         CfnOutput(self, "AgentStateTableName", value=tables.agent_table.table_name)
         CfnOutput(self, "AgentEventStreamArn", value=agents.stream.stream_arn)
@@ -39,16 +38,16 @@ class RealtimeStateStack(Stack):
         CfnOutput(self, "AgentEventsQuarantineQueueUrl", value=agents.quarantine_queue.queue_url)
         CfnOutput(self, "AgentEventsFailedBatchBucketName", value=agents.failed_batch_bucket.bucket_name)
 
-        contacts = ContactEventConsumer(
+        contacts = ContactEventConsumer(self, CONTACT_EVENTS, runtime=runtime, contact_table=tables.contact_table)
+        CfnOutput(self, "ContactStateTableName", value=tables.contact_table.table_name)
+        read_access = StateReadAccess(
             self,
-            "ContactEvents",
-            config=config,
-            runtime=runtime,
+            "StateReadAccess",
+            agent_table=tables.agent_table,
             contact_table=tables.contact_table,
+            contact_table_index_names=tables.contact_table_index_names,
             encryption_key=key,
         )
-        CfnOutput(self, "ContactStateTableName", value=tables.contact_table.table_name)
-        read_access = StateReadAccess(self, "StateReadAccess", tables=tables, encryption_key=key)
         CfnOutput(self, "StateReadOnlyPolicyArn", value=read_access.policy.managed_policy_arn)
         CfnOutput(self, "TableContractVersion", value=tables.contract_version)
         CfnOutput(self, "ContactAbandonedEventBusName", value=contacts.event_bus.event_bus_name)
@@ -70,12 +69,7 @@ class RealtimeStateStack(Stack):
         backlogs = {}
         if config.enrichment.enabled:
             enrichment = ContactEnrichment(
-                self,
-                "ContactEnrichment",
-                config=config,
-                runtime=runtime,
-                contact_table=tables.contact_table,
-                encryption_key=key,
+                self, CONTACT_ENRICHMENT, runtime=runtime, contact_table=tables.contact_table
             )
             functions.append(enrichment.function)
             must_stay_empty["ContactEnrichmentDeadLetter"] = enrichment.dead_letter_queue
@@ -105,7 +99,7 @@ class RealtimeStateStack(Stack):
             stream_consumer=agents.function,
             queues_that_must_stay_empty=must_stay_empty,
             backlogs=backlogs,
-            failed_batch_records=agents.records_given_up(PERIOD),
+            failed_batch_records=agents.records_given_up(METRIC_PERIOD),
         )
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)

@@ -24,7 +24,7 @@ class MetricName(StrEnum):
     CONTACT_EVENTS_STALE_SKIPPED = "ContactEventsStaleSkipped"
     CONTACT_EVENTS_DUPLICATE = "ContactEventsDuplicate"
     CONTACT_EVENTS_QUARANTINED = "ContactEventsQuarantined"
-    CONTACTS_ABANDONED = "ContactsAbandoned"
+    CONTACTS_ABANDONED = "ContactAbandonedPublished"  # `Contact Abandoned` events published, not contacts abandoned
     CONTACT_EVENTS_UNKNOWN_TYPE = "ContactEventsUnknownType"
     CONTACT_EVENTS_WITHOUT_ENVELOPE = "ContactEventsWithoutEnvelope"
     CONTACT_EVENTS_RETRIED = "ContactEventsRetried"

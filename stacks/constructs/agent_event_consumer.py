@@ -21,23 +21,16 @@ from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from connect_state.config import Env
-from stacks.config import DeploymentConfig
 from stacks.constructs.lambda_runtime import LambdaRuntime, allow_wildcard
 from stacks.constructs.queues import dead_letter_queue
 
 
 class AgentEventConsumer(Construct):
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: DeploymentConfig,
-        runtime: LambdaRuntime,
-        agent_table: dynamodb.ITableV2,
-        encryption_key: kms.IKey | None,
+        self, scope: Construct, construct_id: str, *, runtime: LambdaRuntime, agent_table: dynamodb.ITableV2
     ) -> None:
         super().__init__(scope, construct_id)
+        config, encryption_key = runtime.config, runtime.encryption_key
         settings = config.agent_stream
         if config.agent_event_stream_arn:
             # The usual case: the stream Amazon Connect already writes to (instance > Data streaming).

@@ -1,19 +1,9 @@
 """DescribeContact enrichment: finished contacts → the enrichment function → their contact state items.
 
-Wired with EventBridge and SQS features, not code that schedules:
-- a rule sends COMPLETED contact events (the end of after-contact work) to the completed queue, read at once;
-- a rule sends DISCONNECTED contact events to the disconnected queue, an SQS delay queue: its messages become visible
-  `disconnectedDelayMinutes` later, when the function enriches the contact only if COMPLETED never did (COMPLETED is
-  best effort: a chat whose agent goes offline without clearing it may never send one).
-Both rules retry for 24 hours, then use a dead-letter queue of their own, so that a redrive sends each event back
-to its own rule's queue (ops.redrive).
-
-The rate (`ratePerSecond`, for the whole deployment) holds by construction: every DescribeContact call needs a slot of
-1/rate seconds claimed in the call-slots table with a conditional write, whichever container makes it. Each trigger
-queue's event source runs at most 2 invocations at once (the lowest maximum concurrency Lambda allows), in batches of
-10, so at most 4 containers wait for slots. Retries back off through the queue (visibility timeout) and are bounded:
-the function itself sends a message to the dead-letter queue, with its reason, after its last attempt; the queues'
-redrive policy (a few receives more) only catches invocations that died (timeouts, crashes).
+A rule per trigger sends COMPLETED contact events to the completed queue and DISCONNECTED ones to a delay queue; each
+rule has a dead-letter queue of its own, so that a redrive sends each event back to its own rule's queue
+(ops.redrive). The call-slots table is the ledger that holds the rate whichever container calls. When a contact is
+enriched, how the rate holds, and how failures are retried and bounded: README "Enrichment".
 """
 
 from __future__ import annotations
@@ -21,25 +11,17 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from connect_state.config import Env
 from stacks.config import DeploymentConfig
-from stacks.constructs.contact_event_consumer import (
-    CONTACT_EVENT_DETAIL_TYPE,
-    CONTACT_EVENT_SOURCE,
-    TARGET_MAX_EVENT_AGE,
-    TARGET_RETRY_ATTEMPTS,
-    VISIBILITY_TIMEOUT_FACTOR,
-)
+from stacks.constants import contact_event_pattern
+from stacks.constructs.encryption import table_encryption
 from stacks.constructs.lambda_runtime import LambdaRuntime, allow_wildcard
-from stacks.constructs.queues import dead_letter_queue, encrypted_queue
-from stacks.constructs.state_tables import table_encryption
+from stacks.constructs.queues import dead_letter_queue, encrypted_queue, rule_target, visibility_timeout
 
 BATCH_SIZE = 10
 MAX_BATCHING_WINDOW = Duration.seconds(1)
@@ -52,16 +34,10 @@ SPARE_RECEIVES = 3
 
 class ContactEnrichment(Construct):
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: DeploymentConfig,
-        runtime: LambdaRuntime,
-        contact_table: dynamodb.ITableV2,
-        encryption_key: kms.IKey | None,
+        self, scope: Construct, construct_id: str, *, runtime: LambdaRuntime, contact_table: dynamodb.ITableV2
     ) -> None:
         super().__init__(scope, construct_id)
+        config, encryption_key = runtime.config, runtime.encryption_key
         settings = config.enrichment
 
         # Messages given up on (throttled or failing every attempt, or not a valid trigger), each with its reason.
@@ -86,15 +62,15 @@ class ContactEnrichment(Construct):
             max_receive_count=max(settings.max_attempts, settings.not_found_attempts) + SPARE_RECEIVES,
             queue=self.dead_letter_queue,
         )
-        visibility_timeout = Duration.seconds(FUNCTION_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR)
+        read_timeout = visibility_timeout(Duration.seconds(FUNCTION_TIMEOUT_SECONDS))
         self.completed_queue = encrypted_queue(
-            self, "CompletedQueue", encryption_key, visibility_timeout=visibility_timeout, dead_letter_queue=redrive
+            self, "CompletedQueue", encryption_key, visibility_timeout=read_timeout, dead_letter_queue=redrive
         )
         self.disconnected_queue = encrypted_queue(
             self,
             "DisconnectedDelayQueue",
             encryption_key,
-            visibility_timeout=visibility_timeout,
+            visibility_timeout=read_timeout,
             dead_letter_queue=redrive,
             delivery_delay=Duration.minutes(settings.disconnected_delay_minutes),
         )
@@ -165,18 +141,7 @@ class ContactEnrichment(Construct):
             self,
             f"{event_type.title()}Rule",
             description=f"{event_type} contact events of the configured instances, to enrich with DescribeContact",
-            event_pattern=events.EventPattern(
-                source=[CONTACT_EVENT_SOURCE],
-                detail_type=[CONTACT_EVENT_DETAIL_TYPE],
-                detail={"instanceArn": list(config.connect_instance_arns), "eventType": [event_type]},
-            ),
+            event_pattern=contact_event_pattern(config.connect_instance_arns, event_type=event_type),
         )
-        rule.add_target(
-            targets.SqsQueue(
-                queue,
-                dead_letter_queue=rule_dead_letter_queue,
-                retry_attempts=TARGET_RETRY_ATTEMPTS,
-                max_event_age=TARGET_MAX_EVENT_AGE,
-            )
-        )
+        rule.add_target(rule_target(queue, rule_dead_letter_queue))
         return rule

@@ -1,15 +1,9 @@
 """Amazon Connect contact events → EventBridge rule → SQS buffer queue → the contact events function → the contact
 state table; abandoned contacts announced on the project's event bus.
 
-Why a buffer queue instead of the function as the rule's target: EventBridge invokes a Lambda target once per event,
-concurrently, and retries on its own schedule with no notion of partial failure. The queue gives batches (a
-contact's events coalesced into one DynamoDB write), partial-batch failure reporting (ReportBatchItemFailures), a
-dead-letter queue keeping messages 14 days after 5 receives, and a backlog metric to alarm on.
-
-Every queue is encrypted with kmsKeyArn when it is set, like the rest of the stack. EventBridge can then only send to
-the buffer queue and the rule's dead-letter queue if that key's policy lets the service principal
-events.amazonaws.com use kms:GenerateDataKey and kms:Decrypt: the stack imports the key and cannot change its policy,
-so the operator adds that statement (README "Configuration"). Without kmsKeyArn, SQS-managed encryption needs nothing.
+Why a buffer queue between the rule and the function: README "How contact events are applied". The queues are
+encrypted with kmsKeyArn when it is set, and EventBridge can then write to them only if the key's policy lets it: the
+stack imports the key and cannot change that policy (README "Configuration", `kmsKeyArn`).
 """
 
 from __future__ import annotations
@@ -17,43 +11,27 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from connect_state.config import Env
-from stacks.config import DeploymentConfig
+from stacks.constants import contact_event_pattern
 from stacks.constructs.lambda_runtime import LambdaRuntime
-from stacks.constructs.queues import dead_letter_queue, encrypted_queue
+from stacks.constructs.queues import dead_letter_queue, encrypted_queue, rule_target, visibility_timeout
 
-CONTACT_EVENT_SOURCE = "aws.connect"
-CONTACT_EVENT_DETAIL_TYPE = "Amazon Connect Contact Event"
-# The rule → queue hop: EventBridge retries up to 24 h (its maximum), then the event goes to the rule's DLQ.
-TARGET_RETRY_ATTEMPTS = 185
-TARGET_MAX_EVENT_AGE = Duration.hours(24)
 BATCH_SIZE = 10
 MAX_BATCHING_WINDOW = Duration.seconds(2)
 MAX_RECEIVE_COUNT = 5
-# AWS's advice for an SQS event source: visibility timeout = 6 x the function timeout. It must also exceed the
-# Contact Abandoned claim lease (2 minutes, service.contact_events.CLAIM_LEASE).
-VISIBILITY_TIMEOUT_FACTOR = 6
 
 
 class ContactEventConsumer(Construct):
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: DeploymentConfig,
-        runtime: LambdaRuntime,
-        contact_table: dynamodb.ITableV2,
-        encryption_key: kms.IKey | None,
+        self, scope: Construct, construct_id: str, *, runtime: LambdaRuntime, contact_table: dynamodb.ITableV2
     ) -> None:
         super().__init__(scope, construct_id)
+        config, encryption_key = runtime.config, runtime.encryption_key
         if config.event_bus_name:
             self.event_bus: events.IEventBus = events.EventBus.from_event_bus_name(
                 self, "AbandonedContactBus", config.event_bus_name
@@ -80,12 +58,11 @@ class ContactEventConsumer(Construct):
                 Env.STATE_TTL_DAYS: str(config.state_ttl_days),
             },
         )
-        function_timeout = self.function.timeout or Duration.seconds(60)
         self.buffer_queue = encrypted_queue(
             self,
             "Buffer",
             encryption_key,
-            visibility_timeout=Duration.seconds(function_timeout.to_seconds() * VISIBILITY_TIMEOUT_FACTOR),
+            visibility_timeout=visibility_timeout(self.function.timeout or Duration.seconds(60)),
             dead_letter_queue=sqs.DeadLetterQueue(
                 max_receive_count=MAX_RECEIVE_COUNT, queue=self.buffer_dead_letter_queue
             ),
@@ -96,11 +73,7 @@ class ContactEventConsumer(Construct):
             self,
             "ContactEventRule",
             description="Amazon Connect contact events of the configured instances",
-            event_pattern=events.EventPattern(
-                source=[CONTACT_EVENT_SOURCE],
-                detail_type=[CONTACT_EVENT_DETAIL_TYPE],
-                detail={"instanceArn": list(config.connect_instance_arns)},
-            ),
+            event_pattern=contact_event_pattern(config.connect_instance_arns),
         )
         # Contact events are not retained anywhere else: an archive lets an operator replay a time range into the
         # rules (EventBridge Replay) to rebuild the contact state or redo enrichment after an outage.
@@ -110,23 +83,12 @@ class ContactEventConsumer(Construct):
                 self,
                 "ContactEventArchive",
                 source_event_bus=events.EventBus.from_event_bus_name(self, "DefaultBus", "default"),
-                event_pattern=events.EventPattern(
-                    source=[CONTACT_EVENT_SOURCE],
-                    detail_type=[CONTACT_EVENT_DETAIL_TYPE],
-                    detail={"instanceArn": list(config.connect_instance_arns)},
-                ),
+                event_pattern=contact_event_pattern(config.connect_instance_arns),
                 description="Amazon Connect contact events of the configured instances, for replay",
                 retention=Duration.days(config.contact_event_archive_days),
                 kms_key=encryption_key,
             )
-        self.rule.add_target(
-            targets.SqsQueue(
-                self.buffer_queue,
-                dead_letter_queue=self.rule_dead_letter_queue,
-                retry_attempts=TARGET_RETRY_ATTEMPTS,
-                max_event_age=TARGET_MAX_EVENT_AGE,
-            )
-        )
+        self.rule.add_target(rule_target(self.buffer_queue, self.rule_dead_letter_queue))
 
         # UpdateItem on the table only: TableV2.grant would add `index/*`, and the function never reads an index.
         self.function.add_to_role_policy(
@@ -140,8 +102,7 @@ class ContactEventConsumer(Construct):
             self.buffer_queue,
             batch_size=BATCH_SIZE,
             max_batching_window=MAX_BATCHING_WINDOW,
-            # A redrive or a replay drains at this pace instead of scaling to the account's concurrency and
-            # throttling DynamoDB. Not reserved concurrency: a throttled SQS consumer burns receive counts.
+            # Why a maximum, not reserved concurrency: README "Configuration" (contactEvents.maxConcurrency).
             max_concurrency=config.contact_events.max_concurrency,
             report_batch_item_failures=True,
         )

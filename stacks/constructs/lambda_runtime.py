@@ -3,6 +3,8 @@
 Each function has a role of its own that may write only to the function's own log group (AWSLambdaBasicExecutionRole
 would allow any log group of the account), and the log group is encrypted with kmsKeyArn when it is set: its key
 policy must then let logs.<region>.amazonaws.com use the key (README "Configuration").
+
+The pipeline constructs take the runtime alone for what they all share: the configuration and the key.
 """
 
 from __future__ import annotations
@@ -19,12 +21,11 @@ from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from stacks.config import ConfigError, DeploymentConfig
+from stacks.constants import METRICS_NAMESPACE, SERVICE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_SOURCE = ROOT / "lambdas"
 LAYER_SOURCE = ROOT / "build" / "powertools-layer"
-SERVICE_NAME = "connect-realtime-state"
-METRICS_NAMESPACE = "ConnectRealtimeState"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 
@@ -36,8 +37,9 @@ class LambdaRuntime(Construct):
         self, scope: Construct, construct_id: str, *, config: DeploymentConfig, encryption_key: kms.IKey | None
     ) -> None:
         super().__init__(scope, construct_id)
-        self._config = config
-        self._encryption_key = encryption_key
+        self.config = config
+        # kmsKeyArn imported, or None: AWS-managed encryption everywhere.
+        self.encryption_key = encryption_key
         if not (LAYER_SOURCE / "python" / "aws_lambda_powertools").is_dir():
             raise ConfigError(f"the Lambda layer is not built: run `make setup` (expected {LAYER_SOURCE}/python)")
         # Powertools, pydantic and the X-Ray SDK built for python3.13/arm64 by `make setup` (uv, no Docker).
@@ -70,7 +72,7 @@ class LambdaRuntime(Construct):
             scope,
             f"{construct_id}Logs",
             retention=logs.RetentionDays.ONE_MONTH,
-            encryption_key=self._encryption_key,
+            encryption_key=self.encryption_key,
             removal_policy=RemovalPolicy.DESTROY,
         )
         role = iam.Role(
@@ -97,14 +99,14 @@ class LambdaRuntime(Construct):
             role=role,
             timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,
-            tracing=lambda_.Tracing.ACTIVE if self._config.tracing else lambda_.Tracing.DISABLED,
+            tracing=lambda_.Tracing.ACTIVE if self.config.tracing else lambda_.Tracing.DISABLED,
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             environment={
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": self._config.log_level,
-                "POWERTOOLS_TRACE_DISABLED": "false" if self._config.tracing else "true",
+                "POWERTOOLS_LOG_LEVEL": self.config.log_level,
+                "POWERTOOLS_TRACE_DISABLED": "false" if self.config.tracing else "true",
                 **environment,
             },
             **kwargs,
@@ -119,14 +121,14 @@ class LambdaRuntime(Construct):
                 }
             ],
         )
-        if self._config.tracing:
+        if self.config.tracing:
             allow_wildcard(
                 function,
                 "Resource::*",
                 "X-Ray tracing (Tracer): xray:PutTraceSegments and xray:PutTelemetryRecords, as CDK grants them for "
                 "active tracing, support no resource-level permissions.",
             )
-        if self._encryption_key is not None:
+        if self.encryption_key is not None:
             allow_wildcard(
                 function,
                 ["Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"],

@@ -18,10 +18,10 @@ from constructs import Construct
 
 from connect_state.metric_names import AGENT_EVENTS_RECEIVED, CONTACT_EVENTS_RECEIVED, MetricName
 from stacks.config import DeploymentConfig
-from stacks.constructs.lambda_runtime import METRICS_NAMESPACE, SERVICE_NAME
+from stacks.constants import METRIC_PERIOD as PERIOD
+from stacks.constants import METRICS_NAMESPACE, SERVICE_NAME
 from stacks.opening_hours import OpeningWindow, is_open
 
-PERIOD = Duration.minutes(1)
 # Silence is judged per five minutes: Connect publishes an agent event for each logged-in agent at least every 120 s
 # (HEART_BEAT when nothing else happens), so any five minutes with an agent logged in hold at least two of them.
 SILENCE_PERIOD = Duration.minutes(5)
@@ -167,36 +167,48 @@ class Monitoring(Construct):
         agents = received("agents", AGENT_EVENTS_RECEIVED)
         contacts = received("contacts", CONTACT_EVENTS_RECEIVED)
         open_now = is_open(opening_hours, "agents")
-        self._alarm(
+        self._silence_alarm(
             "AgentEventsSilent",
-            cloudwatch.MathExpression(
-                expression=f"IF({open_now}, agents, 1)",
-                using_metrics={"agents": agents},
-                period=SILENCE_PERIOD,
-                label="Agent events while open (1 when closed)",
-            ),
-            threshold=0,
-            comparison=cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
-            periods=math.ceil(agent_minutes / SILENCE_PERIOD.to_minutes()),
-            missing_data=cloudwatch.TreatMissingData.BREACHING,
+            f"IF({open_now}, agents, 1)",
+            {"agents": agents},
+            label="Agent events while open (1 when closed)",
+            minutes=agent_minutes,
             description=f"No agent event for {agent_minutes} minutes during opening hours: Amazon Connect stopped "
             "streaming agent events, or the agent pipeline is broken. See the README.",
         )
-        self._alarm(
+        self._silence_alarm(
             "ContactEventsSilent",
+            # Agent events (heartbeats) in the same five minutes: agents are logged in, so contacts are expected.
+            f"IF({open_now} AND (agents > 0), contacts, 1)",
+            {"agents": agents, "contacts": contacts},
+            label="Contact events while open and agents logged in (1 otherwise)",
+            minutes=contact_minutes,
+            description=f"No contact event for {contact_minutes} minutes while agents were logged in during opening "
+            "hours: contact events stopped reaching the state. See the README.",
+        )
+
+    def _silence_alarm(
+        self,
+        name: str,
+        expression: str,
+        using_metrics: dict[str, cloudwatch.IMetric],
+        *,
+        label: str,
+        minutes: int,
+        description: str,
+    ) -> None:
+        """Alarms when `expression` is 0 in every five minutes of `minutes` (rounded up to whole periods); no data
+        at all is silence too."""
+        self._alarm(
+            name,
             cloudwatch.MathExpression(
-                # Agent events (heartbeats) in the same five minutes: agents are logged in, so contacts are expected.
-                expression=f"IF({open_now} AND (agents > 0), contacts, 1)",
-                using_metrics={"agents": agents, "contacts": contacts},
-                period=SILENCE_PERIOD,
-                label="Contact events while open and agents logged in (1 otherwise)",
+                expression=expression, using_metrics=using_metrics, period=SILENCE_PERIOD, label=label
             ),
             threshold=0,
             comparison=cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
-            periods=math.ceil(contact_minutes / SILENCE_PERIOD.to_minutes()),
+            periods=math.ceil(minutes / SILENCE_PERIOD.to_minutes()),
             missing_data=cloudwatch.TreatMissingData.BREACHING,
-            description=f"No contact event for {contact_minutes} minutes while agents were logged in during opening "
-            "hours: contact events stopped reaching the state. See the README.",
+            description=description,
         )
 
     def _dashboard(

@@ -9,12 +9,13 @@ attaches to that one. A reader in another account gets a role in this account th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
-
-from stacks.constructs.state_tables import StateTables
 
 # Reads only: GetItem/BatchGetItem for an agent or contact, Query for an index (byQueue, byAgent), Scan for a whole
 # wallboard, DescribeTable for tools that discover the key schema. ConditionCheckItem is left out: it is part of a
@@ -30,19 +31,26 @@ READ_ACTIONS = [
 
 class StateReadAccess(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, tables: StateTables, encryption_key: kms.IKey | None
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        agent_table: dynamodb.ITableV2,
+        contact_table: dynamodb.ITableV2,
+        contact_table_index_names: Sequence[str],
+        encryption_key: kms.IKey | None,
     ) -> None:
         super().__init__(scope, construct_id)
-        contact_table_arn = tables.contact_table.table_arn
+        contact_table_arn = contact_table.table_arn
         statements = [
             iam.PolicyStatement(
                 sid="ReadStateTables",
                 actions=READ_ACTIONS,
                 resources=[
-                    tables.agent_table.table_arn,
+                    agent_table.table_arn,
                     contact_table_arn,
                     # Each index by name rather than `index/*`: exactly what the contract documents, no wildcard.
-                    *(f"{contact_table_arn}/index/{name}" for name in tables.contact_table_index_names),
+                    *(f"{contact_table_arn}/index/{name}" for name in contact_table_index_names),
                 ],
             )
         ]

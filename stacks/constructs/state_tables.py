@@ -9,15 +9,12 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from stacks.constructs.encryption import table_encryption
+
 QUEUE_INDEX = "byQueue"
 AGENT_INDEX = "byAgent"
 # The version of the tables' public contract (README, CHANGELOG.md "Table contract"): semver, output by the stack.
 TABLE_CONTRACT_VERSION = "1.0.0"
-
-
-def table_encryption(key: kms.IKey | None) -> dynamodb.TableEncryptionV2:
-    """The customer key when kmsKeyArn is set, else an AWS-managed key: every table of the stack is encrypted."""
-    return dynamodb.TableEncryptionV2.customer_managed_key(key) if key else dynamodb.TableEncryptionV2.aws_managed_key()
 
 
 class StateTables(Construct):

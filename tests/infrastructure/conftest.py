@@ -38,3 +38,17 @@ def resources(template: Template, resource_type: str) -> dict[str, dict[str, Any
 def only(template: Template, resource_type: str) -> dict[str, Any]:
     (resource,) = resources(template, resource_type).values()
     return resource["Properties"]  # type: ignore[no-any-return]
+
+
+def logical_id_of(template: Template, resource_type: str, path_part: str) -> str:
+    """The one resource of `resource_type` whose construct path contains `path_part`."""
+    (logical_id,) = [
+        key
+        for key, value in resources(template, resource_type).items()
+        if path_part in value.get("Metadata", {}).get("aws:cdk:path", "")
+    ]
+    return logical_id
+
+
+def properties_at(template: Template, resource_type: str, path_part: str) -> dict[str, Any]:
+    return resources(template, resource_type)[logical_id_of(template, resource_type, path_part)]["Properties"]  # type: ignore[no-any-return]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Annotations, Match
 
-from tests.infrastructure.conftest import only, resources, synth
+from tests.infrastructure.conftest import logical_id_of, only, properties_at, resources, synth
 
 pytestmark = pytest.mark.xdist_group("cdk")
 STREAM_ARN = "arn:aws:kinesis:eu-west-2:111122223333:stream/connect-agent-events"
@@ -20,15 +20,6 @@ def kinesis_mapping(template: Any) -> dict[str, Any]:
     mapping: dict[str, Any]
     (mapping,) = [m["Properties"] for m in mappings.values() if "StartingPosition" in m["Properties"]]
     return mapping
-
-
-def logical_id_of(template: Any, resource_type: str, path_part: str) -> str:
-    (logical_id,) = [
-        key
-        for key, value in resources(template, resource_type).items()
-        if path_part in value.get("Metadata", {}).get("aws:cdk:path", "")
-    ]
-    return logical_id
 
 
 def test_stream_consumer_never_blocks_a_shard_and_never_loses_a_batch() -> None:
@@ -222,10 +213,6 @@ def test_every_nag_suppression_gives_its_reason() -> None:
 def agent_function_statements(template: Any) -> list[dict[str, Any]]:
     policy_id = logical_id_of(template, "AWS::IAM::Policy", "AgentEvents/FunctionRole/DefaultPolicy")
     return resources(template, "AWS::IAM::Policy")[policy_id]["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
-
-
-def properties_at(template: Any, resource_type: str, path_part: str) -> dict[str, Any]:
-    return resources(template, resource_type)[logical_id_of(template, resource_type, path_part)]["Properties"]  # type: ignore[no-any-return]
 
 
 def _paths(template: Any, resource_type: str) -> list[str]:

@@ -11,34 +11,21 @@ from pydantic import ValidationError
 
 from stacks.config import ContactEventSettings
 from stacks.constructs.contact_event_consumer import ContactEventConsumer
-from tests.infrastructure.conftest import resources, synth
+from tests.infrastructure.conftest import logical_id_of, properties_at, resources, synth
 
 pytestmark = pytest.mark.xdist_group("cdk")
 INSTANCE = "arn:aws:connect:eu-west-2:111122223333:instance/11111111-2222-3333-4444-555555555555"
 KEY = "arn:aws:kms:eu-west-2:111122223333:key/11111111-2222-3333-4444-555555555555"
 
 
-def logical_id_of(template: Any, resource_type: str, path_part: str) -> str:
-    (logical_id,) = [
-        key
-        for key, value in resources(template, resource_type).items()
-        if path_part in value.get("Metadata", {}).get("aws:cdk:path", "")
-    ]
-    return logical_id
-
-
-def properties(template: Any, resource_type: str, path_part: str) -> dict[str, Any]:
-    return resources(template, resource_type)[logical_id_of(template, resource_type, path_part)]["Properties"]  # type: ignore[no-any-return]
-
-
 def contact_function_policy(template: Any) -> list[dict[str, Any]]:
-    policy = properties(template, "AWS::IAM::Policy", "ContactEvents/FunctionRole/DefaultPolicy")
+    policy = properties_at(template, "AWS::IAM::Policy", "ContactEvents/FunctionRole/DefaultPolicy")
     return policy["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
 
 
 def test_rule_takes_only_contact_events_of_the_configured_instances() -> None:
     _, template = synth()
-    rule = properties(template, "AWS::Events::Rule", "ContactEvents/ContactEventRule")
+    rule = properties_at(template, "AWS::Events::Rule", "ContactEvents/ContactEventRule")
     assert rule["EventPattern"] == {
         "source": ["aws.connect"],
         "detail-type": ["Amazon Connect Contact Event"],
@@ -49,7 +36,7 @@ def test_rule_takes_only_contact_events_of_the_configured_instances() -> None:
 
 def test_rule_delivers_to_the_buffer_queue_with_retries_and_a_dead_letter_queue() -> None:
     _, template = synth()
-    (target,) = properties(template, "AWS::Events::Rule", "ContactEvents/ContactEventRule")["Targets"]
+    (target,) = properties_at(template, "AWS::Events::Rule", "ContactEvents/ContactEventRule")["Targets"]
     buffer = logical_id_of(template, "AWS::SQS::Queue", "ContactEvents/Buffer/")
     rule_dlq = logical_id_of(template, "AWS::SQS::Queue", "ContactEvents/RuleDeadLetter")
     assert target["Arn"] == {"Fn::GetAtt": [buffer, "Arn"]}
@@ -59,11 +46,11 @@ def test_rule_delivers_to_the_buffer_queue_with_retries_and_a_dead_letter_queue(
 
 def test_buffer_queue_redrives_to_its_dead_letter_queue_and_outlives_the_claim_lease() -> None:
     _, template = synth()
-    buffer = properties(template, "AWS::SQS::Queue", "ContactEvents/Buffer/")
+    buffer = properties_at(template, "AWS::SQS::Queue", "ContactEvents/Buffer/")
     dlq = logical_id_of(template, "AWS::SQS::Queue", "ContactEvents/BufferDeadLetter")
     assert buffer["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]}, "maxReceiveCount": 5}
     assert buffer["VisibilityTimeout"] == 360  # 6 x the 60 s function timeout, > the 120 s claim lease
-    assert properties(template, "AWS::SQS::Queue", "ContactEvents/BufferDeadLetter")["MessageRetentionPeriod"] == (
+    assert properties_at(template, "AWS::SQS::Queue", "ContactEvents/BufferDeadLetter")["MessageRetentionPeriod"] == (
         14 * 86_400
     )
 
@@ -96,7 +83,7 @@ def test_a_backlog_drain_runs_at_most_10_invocations_at_once_by_default() -> Non
     # Without MaximumConcurrency a redrive or a replay scales the consumer to the account's concurrency.
     _, template = synth()
     assert buffer_mapping(template)["ScalingConfig"] == {"MaximumConcurrency": 10}
-    function = properties(template, "AWS::Lambda::Function", "ContactEvents/Function/Resource")
+    function = properties_at(template, "AWS::Lambda::Function", "ContactEvents/Function/Resource")
     assert "ReservedConcurrentExecutions" not in function  # throttling an SQS consumer burns receive counts
 
 
@@ -112,7 +99,7 @@ def test_the_contact_events_maximum_concurrency_comes_from_configuration_within_
 
 def test_contact_table_is_keyed_by_contact_id_with_recovery_encryption_ttl_and_wallboard_indexes() -> None:
     _, template = synth()
-    table = properties(template, "AWS::DynamoDB::GlobalTable", "State/ContactState")
+    table = properties_at(template, "AWS::DynamoDB::GlobalTable", "State/ContactState")
     assert table["KeySchema"] == [{"AttributeName": "contactId", "KeyType": "HASH"}]
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
@@ -146,7 +133,7 @@ def test_function_may_only_update_the_contact_table_and_put_events_on_the_projec
     dynamodb_actions = [a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
     assert [a for a in dynamodb_actions if a.startswith("dynamodb:")] == ["dynamodb:UpdateItem"]
     (consumer,) = [c for c in stack.node.find_all() if isinstance(c, ContactEventConsumer)]
-    environment = properties(template, "AWS::Lambda::Function", "ContactEvents/Function/Resource")["Environment"]
+    environment = properties_at(template, "AWS::Lambda::Function", "ContactEvents/Function/Resource")["Environment"]
     assert environment["Variables"]["EVENT_BUS_NAME"] == {"Ref": bus}
     assert consumer.function.runtime.name == "python3.13"
 
@@ -161,7 +148,7 @@ def test_existing_bus_is_used_when_configured() -> None:
 def test_customer_key_encrypts_the_contact_queues_and_cdk_nag_stays_clean() -> None:
     stack, template = synth(kmsKeyArn=KEY)
     for path in ("Buffer/", "BufferDeadLetter", "RuleDeadLetter", "Quarantine"):
-        assert properties(template, "AWS::SQS::Queue", f"ContactEvents/{path}")["KmsMasterKeyId"] == KEY
+        assert properties_at(template, "AWS::SQS::Queue", f"ContactEvents/{path}")["KmsMasterKeyId"] == KEY
     findings = Annotations.from_stack(stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
     assert [f for f in findings if "ContactEvents" in f.id] == []
 
@@ -175,7 +162,7 @@ def test_cdk_nag_has_no_unsuppressed_finding_on_the_contact_pipeline() -> None:
 
 def test_contact_events_are_archived_for_replay_for_the_configured_days() -> None:
     _, template = synth()
-    archive = properties(template, "AWS::Events::Archive", "ContactEvents/ContactEventArchive")
+    archive = properties_at(template, "AWS::Events::Archive", "ContactEvents/ContactEventArchive")
     assert archive["EventPattern"] == {
         "source": ["aws.connect"],
         "detail-type": ["Amazon Connect Contact Event"],

@@ -35,19 +35,26 @@ def user_environment() -> dict[str, str]:
     return environment
 
 
+def run_as_user(
+    command: list[str], *, environment: dict[str, str] | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
+    """`command` typed in the repo by that user (`user_environment()` unless given); its output kept, not checked."""
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env=environment or user_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="module")
 def cli_synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
     """`npx cdk synth` typed in the repo, into a directory of its own (not the checkout's cdk.out)."""
     out = tmp_path_factory.mktemp("cdk-out")
-    result = subprocess.run(
-        ["npx", "--no-install", "cdk", "synth", "--quiet", "-o", str(out)],
-        cwd=ROOT,
-        env=user_environment(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_as_user(["npx", "--no-install", "cdk", "synth", "--quiet", "-o", str(out)])
     return result, out
 
 
@@ -68,14 +75,8 @@ def test_the_cdk_cli_runs_the_app_with_the_projects_environment(
 def test_make_synth_passes_cdk_args_to_the_app(tmp_path: Path) -> None:
     # A bad value given on the command line must reach the app and fail the synth, as it would fail the deploy
     bad = "arn:aws:connect:eu-west-2:1234:instance/abc"
-    result = subprocess.run(
-        ["make", "--no-print-directory", "synth", f"CDK_ARGS=-o {tmp_path} -c connectInstanceArn={bad}"],
-        cwd=ROOT,
-        env=user_environment(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result = run_as_user(
+        ["make", "--no-print-directory", "synth", f"CDK_ARGS=-o {tmp_path} -c connectInstanceArn={bad}"]
     )
     assert result.returncode != 0
     assert 'error: cdk.json context "connectInstanceArn"' in result.stderr
@@ -286,14 +287,8 @@ def test_the_sam_cli_is_installed_inside_the_project_whatever_uv_is_told(tmp_pat
     # Given a user whose uv installs tools elsewhere (UV_TOOL_DIR, UV_TOOL_BIN_DIR), When make installs the SAM CLI
     tools, elsewhere = tmp_path / "tools", tmp_path / "elsewhere"
     environment = {**user_environment(), "UV_TOOL_DIR": str(elsewhere), "UV_TOOL_BIN_DIR": str(elsewhere / "bin")}
-    result = subprocess.run(
-        ["make", "--no-print-directory", f"TOOLS={tools}", f"{tools}/bin/sam"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    result = run_as_user(
+        ["make", "--no-print-directory", f"TOOLS={tools}", f"{tools}/bin/sam"], environment=environment, timeout=600
     )
     assert result.returncode == 0, result.stderr
     # Then it is in the project's tool directory, and runs from there; nothing went elsewhere

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.conftest import resources, synth
-from tests.infrastructure.test_contact_events_infra import INSTANCE, logical_id_of, properties
+from tests.infrastructure.conftest import logical_id_of, properties_at, resources, synth
+from tests.infrastructure.test_contact_events_infra import INSTANCE
 from tests.infrastructure.test_monitoring_infra import alarms
 
 pytestmark = pytest.mark.xdist_group("cdk")
@@ -16,18 +16,18 @@ DELAY_QUEUE = "ContactEnrichment/DisconnectedDelayQueue/"
 
 
 def function(template: Any) -> dict[str, Any]:
-    return properties(template, "AWS::Lambda::Function", "ContactEnrichment/Function/")
+    return properties_at(template, "AWS::Lambda::Function", "ContactEnrichment/Function/")
 
 
 def statements(template: Any) -> list[dict[str, Any]]:
-    policy = properties(template, "AWS::IAM::Policy", "ContactEnrichment/FunctionRole/DefaultPolicy")
+    policy = properties_at(template, "AWS::IAM::Policy", "ContactEnrichment/FunctionRole/DefaultPolicy")
     return policy["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(("event_type", "queue"), [("COMPLETED", COMPLETED_QUEUE), ("DISCONNECTED", DELAY_QUEUE)])
 def test_each_trigger_rule_sends_its_event_type_to_its_queue(event_type: str, queue: str) -> None:
     _, template = synth()
-    rule = properties(template, "AWS::Events::Rule", f"ContactEnrichment/{event_type.title()}Rule/")
+    rule = properties_at(template, "AWS::Events::Rule", f"ContactEnrichment/{event_type.title()}Rule/")
     assert rule["EventPattern"] == {
         "source": ["aws.connect"],
         "detail-type": ["Amazon Connect Contact Event"],
@@ -42,10 +42,10 @@ def test_each_trigger_rule_sends_its_event_type_to_its_queue(event_type: str, qu
 
 def test_disconnected_events_wait_in_a_delay_queue_for_the_configured_minutes() -> None:
     _, default = synth()
-    assert properties(default, "AWS::SQS::Queue", DELAY_QUEUE)["DelaySeconds"] == 900
-    assert "DelaySeconds" not in properties(default, "AWS::SQS::Queue", COMPLETED_QUEUE)
+    assert properties_at(default, "AWS::SQS::Queue", DELAY_QUEUE)["DelaySeconds"] == 900
+    assert "DelaySeconds" not in properties_at(default, "AWS::SQS::Queue", COMPLETED_QUEUE)
     _, custom = synth(enrichment={"disconnectedDelayMinutes": 5})
-    assert properties(custom, "AWS::SQS::Queue", DELAY_QUEUE)["DelaySeconds"] == 300
+    assert properties_at(custom, "AWS::SQS::Queue", DELAY_QUEUE)["DelaySeconds"] == 300
 
 
 def test_both_queues_feed_the_function_in_batches_with_bounded_concurrency_and_partial_failures() -> None:
@@ -71,7 +71,7 @@ def test_the_rate_and_attempt_limits_reach_the_function() -> None:
         "3",
     )
     # SQS moves a message itself only a few receives after the function's own limit (crashes, timeouts)
-    redrive = properties(template, "AWS::SQS::Queue", COMPLETED_QUEUE)["RedrivePolicy"]
+    redrive = properties_at(template, "AWS::SQS::Queue", COMPLETED_QUEUE)["RedrivePolicy"]
     dlq = logical_id_of(template, "AWS::SQS::Queue", "ContactEnrichment/DeadLetter")
     assert redrive == {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]}, "maxReceiveCount": 4 + 3}
 
@@ -95,7 +95,7 @@ def test_the_function_reads_and_updates_contact_items_and_claims_slots_nothing_m
         ("dynamodb:GetItem", "dynamodb:UpdateItem"): {"Fn::GetAtt": [contact_table, "Arn"]},
         "dynamodb:PutItem": {"Fn::GetAtt": [slots, "Arn"]},
     }
-    assert properties(template, "AWS::DynamoDB::GlobalTable", "ContactEnrichment/CallSlots")[
+    assert properties_at(template, "AWS::DynamoDB::GlobalTable", "ContactEnrichment/CallSlots")[
         "TimeToLiveSpecification"
     ] == {
         "AttributeName": "ttl",

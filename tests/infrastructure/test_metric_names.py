@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from connect_state.handlers import agent_events, contact_events, enrichment
 from connect_state.metric_names import MetricName
 from connect_state.models.decoder import ForeignKind
 from connect_state.service import enrichment as enrichment_service
-from stacks.constructs.lambda_runtime import METRICS_NAMESPACE
+from stacks.constants import METRICS_NAMESPACE
 from tests.infrastructure.conftest import resources, synth
 
 pytestmark = pytest.mark.xdist_group("cdk")
@@ -51,36 +52,83 @@ def _name_mappings(tree: ast.Module) -> dict[str, set[str]]:
     return found
 
 
+class _Code:
+    """The functions' modules parsed once: each module's MetricName mappings, and every function by name."""
+
+    def __init__(self) -> None:
+        self.trees = {path: ast.parse(path.read_text()) for path in sorted(CODE.rglob("*.py"))}
+        self.mappings = {path: _name_mappings(tree) for path, tree in self.trees.items()}
+        self.functions = {
+            node.name: (path, node)
+            for path, tree in self.trees.items()
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef)
+        }
+
+    def resolve(self, node: ast.expr, path: Path, function: ast.FunctionDef | None, depth: int = 0) -> set[str] | None:
+        """The metric names `node` can be: `MetricName.X`, a module's mapping of them (or an item of one), or a
+        parameter of `function`, resolved at every call of that function. None if any of that is something else."""
+        if depth > 5:
+            return None
+        direct = _metric_name(node)
+        if direct:
+            return {direct}
+        if isinstance(node, ast.Subscript):
+            return self.resolve(node.value, path, function, depth)
+        if not isinstance(node, ast.Name):
+            return None
+        if node.id in self.mappings[path]:
+            return self.mappings[path][node.id]
+        if function is not None and node.id in [a.arg for a in function.args.args]:
+            return self._at_calls(function, node.id, depth + 1)
+        return None
+
+    def _at_calls(self, function: ast.FunctionDef, parameter: str, depth: int) -> set[str] | None:
+        position = [a.arg for a in function.args.args].index(parameter)
+        names: set[str] = set()
+        calls = 0
+        for path, tree in self.trees.items():
+            for call, caller in _calls_by_function(tree):
+                if not (isinstance(call.func, ast.Name | ast.Attribute) and _called(call.func) == function.name):
+                    continue
+                keyword = next((k.value for k in call.keywords if k.arg == parameter), None)
+                argument = keyword or (call.args[position] if position < len(call.args) else None)
+                found = self.resolve(argument, path, caller, depth) if argument is not None else None
+                if found is None:
+                    return None
+                names |= found
+                calls += 1
+        return names if calls else None
+
+
+def _called(callee: ast.Name | ast.Attribute) -> str:
+    return callee.id if isinstance(callee, ast.Name) else callee.attr
+
+
+def _calls_by_function(tree: ast.Module) -> Iterator[tuple[ast.Call, ast.FunctionDef | None]]:
+    """Every call of the module with the function it is written in (None: at module level)."""
+
+    def visit(node: ast.AST, function: ast.FunctionDef | None) -> Iterator[tuple[ast.Call, ast.FunctionDef | None]]:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Call):
+                yield child, function
+            yield from visit(child, child if isinstance(child, ast.FunctionDef) else function)
+
+    return visit(tree, None)
+
+
 def emission_sites() -> list[tuple[str, set[str] | None]]:
-    """Every `add_metric(name=...)` in the functions' code: (where, the names it can emit, None if unresolvable)."""
+    """Every `add_metric(name=...)` in the functions' code: (where, the names it can emit, None if unresolvable),
+    followed through the helpers that take the names as parameters to every call of them."""
+    code = _Code()
     sites: list[tuple[str, set[str] | None]] = []
-    for path in sorted(CODE.rglob("*.py")):
-        tree = ast.parse(path.read_text())
-        imports_names = any(
-            isinstance(node, ast.ImportFrom)
-            and node.module == "connect_state.metric_names"
-            and any(alias.name == "MetricName" for alias in node.names)
-            for node in tree.body
-        )
-        mappings = _name_mappings(tree) if imports_names else {}
-        for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+    for path, tree in code.trees.items():
+        for call, function in _calls_by_function(tree):
+            if not (isinstance(call.func, ast.Attribute) and call.func.attr == "add_metric"):
                 continue
-            if node.func.attr != "add_metric":
-                continue
-            argument = next((k.value for k in node.keywords if k.arg == "name"), node.args[0] if node.args else None)
-            where = f"{path.relative_to(CODE.parent)}:{node.lineno}: {ast.unparse(argument) if argument else '?'}"
-            direct = _metric_name(argument) if imports_names and argument is not None else None
-            if direct:
-                sites.append((where, {direct}))
-            elif (
-                isinstance(argument, ast.Subscript)
-                and isinstance(argument.value, ast.Name)
-                and argument.value.id in mappings
-            ):
-                sites.append((where, mappings[argument.value.id]))
-            else:
-                sites.append((where, None))
+            argument = next((k.value for k in call.keywords if k.arg == "name"), call.args[0] if call.args else None)
+            where = f"{path.relative_to(CODE.parent)}:{call.lineno}: {ast.unparse(argument) if argument else '?'}"
+            sites.append((where, code.resolve(argument, path, function) if argument is not None else None))
     return sites
 
 

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from ops.redrive import ROUTES
-from tests.infrastructure.conftest import resources, synth
-from tests.infrastructure.test_contact_events_infra import logical_id_of
+from tests.infrastructure.conftest import logical_id_of, resources, synth
 from tests.infrastructure.test_monitoring_infra import alarms
 
 pytestmark = pytest.mark.xdist_group("cdk")
