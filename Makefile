@@ -165,7 +165,7 @@ test: lint typecheck synth $(SAM) ## every check, every test, coverage of lambda
 test-fast: lint typecheck ## lint, types and every test not marked slow (no emulator, CLI or demo run): while editing
 	$(PYTEST) -m "not slow" tests
 
-bench: setup ## throughput and DynamoDB requests per event (figures printed, not asserted)
+bench: setup ## throughput, client CPU per event, DynamoDB requests per event, import time (figures printed, not asserted)
 	PYTHONPATH=lambdas:. $(BIN)/python -m tests.bench.run
 
 .PHONY: cost

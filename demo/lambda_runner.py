@@ -15,7 +15,6 @@ It does not emulate concurrency, timeouts or scaling: one invocation at a time.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import importlib
 import io
@@ -31,11 +30,13 @@ import boto3
 
 from demo.emulator import CREDENTIALS
 from demo.lambda_shapes import FakeLambdaContext, function_environment, received_sqs_record
+from ops.kinesis_events import StreamRecord, lambda_record
 
 if TYPE_CHECKING:
     from demo.describe_contact import SimulatedConnect
 
 REGION = "eu-west-2"
+DEMO_ROLE = "arn:aws:iam::123456789012:role/demo"  # the invokeIdentityArn of the Kinesis records it delivers
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -145,7 +146,12 @@ class KinesisPoller:
 
     def _deliver(self, stream_arn: str, shard_id: str, records: list[dict[str, Any]]) -> None:
         for _ in range(self.max_retries + 1):
-            event = {"Records": [_kinesis_record(stream_arn, shard_id, record) for record in records]}
+            event = {
+                "Records": [
+                    lambda_record(StreamRecord.from_get_records(shard_id, record), stream_arn, DEMO_ROLE)
+                    for record in records
+                ]
+            }
             failures = self.function.invoke(event).get("batchItemFailures", [])
             self.delivered += len(records)
             if not failures:
@@ -154,25 +160,6 @@ class KinesisPoller:
             first = min(int(failure["itemIdentifier"]) for failure in failures)
             records = [r for r in records if int(r["SequenceNumber"]) >= first]
         self.given_up += len(records)
-
-
-def _kinesis_record(stream_arn: str, shard_id: str, record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": record["PartitionKey"],
-            "sequenceNumber": record["SequenceNumber"],
-            "data": base64.b64encode(record["Data"]).decode(),
-            "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp(),
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"{shard_id}:{record['SequenceNumber']}",
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::123456789012:role/demo",
-        "awsRegion": REGION,
-        "eventSourceARN": stream_arn,
-    }
 
 
 @dataclass

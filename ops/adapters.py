@@ -89,16 +89,7 @@ class KinesisStream:
         iterator: str | None = self._client.get_shard_iterator(**arguments)["ShardIterator"]
         while iterator:
             response = self._client.get_records(ShardIterator=iterator, Limit=limit, StreamARN=self.stream_arn)
-            records = [
-                StreamRecord(
-                    shard_id,
-                    record["SequenceNumber"],
-                    record["PartitionKey"],
-                    record["Data"],
-                    record["ApproximateArrivalTimestamp"],
-                )
-                for record in response["Records"]
-            ]
+            records = [StreamRecord.from_get_records(shard_id, record) for record in response["Records"]]
             if records:
                 yield records
             elif response.get("MillisBehindLatest", 0) == 0:

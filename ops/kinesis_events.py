@@ -33,6 +33,17 @@ class StreamRecord:
     data: bytes
     arrival: datetime
 
+    @classmethod
+    def from_get_records(cls, shard_id: str, record: Mapping[str, Any]) -> StreamRecord:
+        """A record of a GetRecords response, as boto3 returns it."""
+        return cls(
+            shard_id,
+            record["SequenceNumber"],
+            record["PartitionKey"],
+            record["Data"],
+            record["ApproximateArrivalTimestamp"],
+        )
+
 
 def lambda_record(record: StreamRecord, stream_arn: str, invoke_identity_arn: str) -> dict[str, Any]:
     """The record as the live mapping hands it to the function: data base64-encoded once, arrival in epoch seconds

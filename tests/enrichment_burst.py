@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connect_state.domain import enrichment
-from connect_state.service.enrichment import EnrichmentBatch, EnrichmentMessage, RateGate, RetryPolicy
+from connect_state.service.enrichment import EnrichmentBatch, EnrichmentMessage, RetryPolicy
+from connect_state.service.rate_gate import RateGate
 from tests import describe_contact
+from tests.contact_lifecycles import FULL, lifecycle
 from tests.fakes import InMemoryCallSlots, InMemoryQuarantine, RecordingMessageRetry
-from tests.unit.test_contact_state import FULL, lifecycle
 
 START = 1_800_000_000.0
 CALL_SECONDS = 0.08

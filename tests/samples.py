@@ -3,11 +3,13 @@ and factories that wrap them the way Lambda delivers them."""
 
 from __future__ import annotations
 
-import base64
 import json
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from ops.kinesis_events import StreamRecord, lambda_record
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "connect-events"  # shared/ sits beside the clone, locally and in CI
@@ -18,6 +20,7 @@ CONTACT_EVENTS = sorted((SHARED / "contact_events").glob("ce*.json"))
 CONTACT_LENS = sorted((SHARED / "contact_lens").glob("cl*.json"))
 CONTACT_RECORDS = sorted((SHARED / "ctr").glob("ctr*.json"))
 LAMBDA_ENVELOPES = sorted((SHARED / "lambda_envelopes").glob("le*.json"))
+ARRIVAL = datetime.fromtimestamp(1_700_000_000, UTC)  # the records' approximateArrivalTimestamp
 
 
 @cache
@@ -47,22 +50,8 @@ def kinesis_record(
     data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     if partition_key is None:
         partition_key = payload.get("AgentARN", "unknown") if isinstance(payload, dict) else "unknown"
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": partition_key,
-            "sequenceNumber": sequence_number,
-            "data": base64.b64encode(data).decode(),
-            "approximateArrivalTimestamp": 1_700_000_000.0,
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"shardId-000000000000:{sequence_number}",
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::111122223333:role/agent-events",
-        "awsRegion": "eu-west-2",
-        "eventSourceARN": stream_arn,
-    }
+    record = StreamRecord("shardId-000000000000", sequence_number, partition_key, data, ARRIVAL)
+    return lambda_record(record, stream_arn, "arn:aws:iam::111122223333:role/agent-events")
 
 
 def kinesis_event(*records: dict[str, Any]) -> dict[str, Any]:

@@ -24,9 +24,9 @@ class MetricName(StrEnum):
     CONTACT_EVENTS_STALE_SKIPPED = "ContactEventsStaleSkipped"
     CONTACT_EVENTS_DUPLICATE = "ContactEventsDuplicate"
     CONTACT_EVENTS_QUARANTINED = "ContactEventsQuarantined"
-    CONTACTS_ABANDONED = "ContactAbandonedPublished"  # `Contact Abandoned` events published, not contacts abandoned
+    # `Contact Abandoned` events published (announcements), not contacts abandoned.
+    CONTACT_ABANDONED_PUBLISHED = "ContactAbandonedPublished"
     CONTACT_EVENTS_UNKNOWN_TYPE = "ContactEventsUnknownType"
-    CONTACT_EVENTS_WITHOUT_ENVELOPE = "ContactEventsWithoutEnvelope"
     CONTACT_EVENTS_RETRIED = "ContactEventsRetried"
     CONTACT_EVENT_LAG_SECONDS = "ContactEventLagSeconds"
     # Enrichment function

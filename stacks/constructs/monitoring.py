@@ -242,9 +242,8 @@ class Monitoring(Construct):
                     MetricName.CONTACT_EVENTS_DUPLICATE,
                     MetricName.CONTACT_EVENTS_QUARANTINED,
                     MetricName.CONTACT_EVENTS_UNKNOWN_TYPE,
-                    MetricName.CONTACT_EVENTS_WITHOUT_ENVELOPE,
                 ],
-                right=[MetricName.CONTACTS_ABANDONED, MetricName.CONTACT_EVENTS_RETRIED],
+                right=[MetricName.CONTACT_ABANDONED_PUBLISHED, MetricName.CONTACT_EVENTS_RETRIED],
             ),
         )
         dashboard.add_widgets(

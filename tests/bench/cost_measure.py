@@ -31,6 +31,7 @@ from demo.contact_centre import DEFAULT_INSTANCE_ARN, SimulationConfig, shard_of
 from demo.event_routing import matches
 from demo.lambda_shapes import function_environment, sqs_record
 from demo.simulate import AGENT, Disorder, Run, generate
+from ops.kinesis_events import StreamRecord, lambda_record
 from tests.bench import dynamodb_units
 
 REGION = "eu-west-2"
@@ -232,22 +233,11 @@ def _kinesis_bytes(data: str) -> bytes:
 
 
 def _kinesis_record(line: Mapping[str, Any], data: bytes, shard: int) -> dict[str, Any]:
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": line["partitionKey"],
-            "sequenceNumber": line["sequenceNumber"],
-            "data": base64.b64encode(data).decode(),
-            "approximateArrivalTimestamp": 0.0,
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"shardId-{shard:012d}:{line['sequenceNumber']}",
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": f"arn:aws:iam::{ACCOUNT}:role/agent-events",
-        "awsRegion": REGION,
-        "eventSourceARN": f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/agent-events",
-    }
+    record = StreamRecord(
+        f"shardId-{shard:012d}", line["sequenceNumber"], line["partitionKey"], data, datetime.fromtimestamp(0, UTC)
+    )
+    stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/agent-events"
+    return lambda_record(record, stream_arn, f"arn:aws:iam::{ACCOUNT}:role/agent-events")
 
 
 def _sqs_record(body: str, queue: str) -> dict[str, Any]:
@@ -529,20 +519,11 @@ def _fake_aws_environment() -> Iterator[None]:
 
 def _create_resources(facts: StackFacts) -> dict[str, dict[str, str]]:
     """The tables (key schemas and indexes as the stack creates them), queues and bus; each function's environment."""
-    import boto3
-
-    from tests.integration.conftest import create_agent_pipeline, create_contact_pipeline
+    from tests.integration.conftest import create_agent_pipeline, create_contact_pipeline, create_enrichment_resources
 
     agents = create_agent_pipeline()
     contacts = create_contact_pipeline()
-    boto3.client("dynamodb").create_table(
-        TableName="call-slots",
-        KeySchema=[{"AttributeName": "slot", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "slot", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    sqs = boto3.client("sqs")
-    urls = {name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in ("completed", "disconnected", "dlq")}
+    urls = create_enrichment_resources()
     common = {"STATE_TTL_DAYS": "90"}
     return {
         AGENT_FUNCTION: {

@@ -30,6 +30,18 @@ def demo_figures(**changes: object) -> Figures:
     return figures
 
 
+def replay(capture: str) -> subprocess.CompletedProcess[str]:
+    """`make replay FILE=<capture>`, in a process."""
+    return subprocess.run(
+        [sys.executable, "-m", "demo.run", "--replay", capture],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_the_closing_lines_name_the_functions_and_the_pending_fallbacks_in_words() -> None:
     assert closing_lines(demo_figures()) == [
         "throughput: 2,117 records in 57.8 s = 37 records/s "
@@ -52,14 +64,7 @@ def test_retried_messages_and_a_finished_run_read_as_such() -> None:
 @pytest.mark.slow  # runs the demo in a process
 def test_a_missing_capture_is_one_line() -> None:
     # Given `make replay FILE=missing.jsonl`
-    result = subprocess.run(
-        [sys.executable, "-m", "demo.run", "--replay", "missing.jsonl"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = replay("missing.jsonl")
     # Then one line, no traceback, and no server started
     assert result.returncode == 1
     assert result.stdout == ""
@@ -70,13 +75,6 @@ def test_a_missing_capture_is_one_line() -> None:
 def test_an_unreadable_capture_is_one_line(tmp_path: Path) -> None:
     capture = tmp_path / "capture.jsonl"
     capture.write_bytes(b"\xff\xfe binary, not JSON lines")
-    result = subprocess.run(
-        [sys.executable, "-m", "demo.run", "--replay", str(capture)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = replay(str(capture))
     assert result.returncode == 1
     assert result.stderr.splitlines() == [f"error: cannot read the capture {capture}: not UTF-8 text (line 1)"]

@@ -13,6 +13,7 @@ import pytest
 from botocore.stub import Stubber
 
 from connect_state.config import Env
+from demo.lambda_shapes import received_sqs_record, sqs_record
 from tests.lambda_context import FakeLambdaContext
 
 if TYPE_CHECKING:
@@ -65,6 +66,34 @@ class ContactPipeline:
 
     def published(self) -> list[dict[str, Any]]:
         return _drain(self.published_url)
+
+
+def sqs_event(*bodies: str | dict[str, Any]) -> dict[str, Any]:
+    """Messages as Lambda delivers them from the contact events buffer queue; each body is the EventBridge event."""
+    return {
+        "Records": [
+            sqs_record(
+                body if isinstance(body, str) else json.dumps(body),
+                "arn:aws:sqs:eu-west-2:111122223333:contact-events-buffer",
+                message_id=f"message-{index}",
+                receipt_handle=f"handle-{index}",
+                attributes={"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000"},
+            )
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
+def clear_table(table_name: str, key: str, dynamodb: DynamoDBClient | None = None) -> None:
+    """What an operator does before a rebuild: delete every item (the table itself stays)."""
+    client = dynamodb or boto3.client("dynamodb")
+    scan = client.scan(TableName=table_name, ProjectionExpression="#k", ExpressionAttributeNames={"#k": key})
+    for item in scan["Items"]:
+        client.delete_item(TableName=table_name, Key={key: item[key]})
+
+
+def without_updated_at(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in item.items() if name != "updatedAt"}
 
 
 def _drain(queue_url: str) -> list[dict[str, Any]]:
@@ -195,22 +224,7 @@ class EnrichmentPipeline:
             .get("Messages", [])
         )
         arn = self.queue_arn(queue_url)
-        return {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m["Attributes"],
-                    "messageAttributes": {},
-                    "md5OfBody": m["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": arn,
-                    "awsRegion": "eu-west-2",
-                }
-                for m in messages
-            ]
-        }
+        return {"Records": [received_sqs_record(m, arn) for m in messages]}
 
     def settle(self, queue_url: str, event: dict[str, Any], response: dict[str, Any]) -> None:
         """Lambda deletes what the function did not report as failed."""
@@ -226,13 +240,8 @@ class EnrichmentPipeline:
         return len(boto3.client("dynamodb").scan(TableName="call-slots")["Items"])
 
 
-@pytest.fixture
-def enrichment_pipeline(
-    contact_pipeline: ContactPipeline, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[EnrichmentPipeline]:
-    from connect_state.adapters.contact_api import CLIENT_CONFIG, ConnectContactApi
-    from connect_state.handlers import enrichment
-
+def create_enrichment_resources() -> dict[str, str]:
+    """The call-slots table (keyed as the stack creates it) and the trigger and dead-letter queues: name → URL."""
     boto3.client("dynamodb").create_table(
         TableName="call-slots",
         KeySchema=[{"AttributeName": "slot", "KeyType": "HASH"}],
@@ -240,7 +249,17 @@ def enrichment_pipeline(
         BillingMode="PAY_PER_REQUEST",
     )
     sqs = boto3.client("sqs")
-    urls = {name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in ("completed", "disconnected", "dlq")}
+    return {name: sqs.create_queue(QueueName=name)["QueueUrl"] for name in ("completed", "disconnected", "dlq")}
+
+
+@pytest.fixture
+def enrichment_pipeline(
+    contact_pipeline: ContactPipeline, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[EnrichmentPipeline]:
+    from connect_state.adapters.contact_api import CLIENT_CONFIG, ConnectContactApi
+    from connect_state.handlers import enrichment
+
+    urls = create_enrichment_resources()
     pipeline = EnrichmentPipeline(
         contact_pipeline,
         urls["completed"],

@@ -6,7 +6,6 @@ import base64
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -14,7 +13,7 @@ from connect_state.adapters.agent_state_store import DynamoDBAgentStateStore
 from connect_state.handlers import agent_events
 from tests import samples
 from tests.factories import Snapshot, agent_arn, agent_event, timestamp
-from tests.integration.conftest import AgentPipeline
+from tests.integration.conftest import AgentPipeline, clear_table, without_updated_at
 from tests.lambda_context import FakeLambdaContext
 
 
@@ -147,13 +146,6 @@ def test_a_newer_item_written_by_another_container_is_never_overwritten(
     assert agent_pipeline.items()[agent]["statusName"] == "Break"
 
 
-def clear_table(table_name: str, key: str) -> None:
-    """What an operator does before a rebuild: delete every item (the table itself stays)."""
-    table = boto3.resource("dynamodb").Table(table_name)
-    for item in table.scan(ProjectionExpression="#k", ExpressionAttributeNames={"#k": key})["Items"]:
-        table.delete_item(Key={key: item[key]})
-
-
 def test_a_rebuild_on_a_warm_container_writes_every_item_again(
     agent_pipeline: AgentPipeline, lambda_context: FakeLambdaContext
 ) -> None:
@@ -173,7 +165,3 @@ def test_a_rebuild_on_a_warm_container_writes_every_item_again(
         assert invoke(samples.kinesis_event(*records[start : start + 24]), lambda_context) == {"batchItemFailures": []}
     # Then every item is back, exactly as before
     assert {arn: without_updated_at(item) for arn, item in agent_pipeline.items().items()} == before
-
-
-def without_updated_at(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in item.items() if name != "updatedAt"}

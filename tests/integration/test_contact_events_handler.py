@@ -12,32 +12,9 @@ from botocore.exceptions import ClientError
 
 from connect_state.handlers import contact_events
 from tests import samples
-from tests.integration.conftest import ContactPipeline
-from tests.integration.test_agent_events_handler import clear_table, without_updated_at
+from tests.contact_lifecycles import ABANDONED_2021, FULL, QUEUE, QUEUED_2021, lifecycle
+from tests.integration.conftest import ContactPipeline, clear_table, sqs_event, without_updated_at
 from tests.lambda_context import FakeLambdaContext
-from tests.unit.test_contact_state import ABANDONED_2021, FULL, QUEUE, QUEUED_2021, lifecycle
-
-BUFFER_ARN = "arn:aws:sqs:eu-west-2:111122223333:contact-events-buffer"
-
-
-def sqs_event(*bodies: str | dict[str, Any]) -> dict[str, Any]:
-    """Messages as Lambda delivers them from the buffer queue; each body is the EventBridge event."""
-    return {
-        "Records": [
-            {
-                "messageId": f"message-{index}",
-                "receiptHandle": f"handle-{index}",
-                "body": body if isinstance(body, str) else json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": BUFFER_ARN,
-                "awsRegion": "eu-west-2",
-            }
-            for index, body in enumerate(bodies)
-        ]
-    }
 
 
 def invoke(event: dict[str, Any], context: FakeLambdaContext) -> dict[str, Any]:
@@ -50,17 +27,22 @@ def test_every_shared_sample_lands_in_the_table(
     # Given every contact event sample (doc-only variants included) in one batch
     bodies = [p.read_text() for p in samples.CONTACT_EVENTS]
     response = invoke(sqs_event(*bodies), lambda_context)
-    # Then nothing is retried or quarantined, and each contact has an item
+    # Then nothing is retried; only the three doc shapes no rule can deliver are quarantined, each with its reason
+    # (ce01: no envelope; ce06, ce08: no detail.instanceArn); each other contact has an item
     assert response == {"batchItemFailures": []}
-    assert contact_pipeline.quarantined() == []
+    quarantined = sorted((json.loads(m["raw"]).get("id", ""), m["reason"]) for m in contact_pipeline.quarantined())
+    assert [(event_id, reason.split(":")[0]) for event_id, reason in quarantined] == [
+        ("", "not a contact event"),
+        *[(samples.sample(name)["id"], "not a contact event the rule delivers") for name in ("ce06", "ce08")],
+    ]
     items = contact_pipeline.items()
     chat = items["515c5c7e-036e-44f0-baa2-562b6216982a"]  # real ce13-ce15
     assert (chat["status"], chat["channel"], chat["abandoned"]) == ("DISCONNECTED", "CHAT", False)
     assert chat["enqueueTimestamp"] == "2023-01-05T21:24:04.505Z"
     assert chat["updatedAt"].endswith("Z")
     assert items["a56502b2-8565-4227-989a-fa783a6d8dfd"]["queuedSince"] == "2023-01-10T16:34:41.885Z"  # ce16
-    pascal = items["12345678-1234-1234-1234-123456789012"]  # ce06/ce08 (PascalCase) and ce07 share an id
-    assert pascal["status"] == "CONNECTED_TO_AGENT"
+    shared_id = items["12345678-1234-1234-1234-123456789012"]  # ce07 alone: the rejected ce06/ce08 share its id
+    assert (shared_id["status"], "connectedToAgentTimestamp" in shared_id) == ("QUEUED", False)
     # the byQueue index holds the waiting transfer ce16 only
     waiting = boto3.client("dynamodb").query(
         TableName=contact_pipeline.table_name,

@@ -12,11 +12,11 @@ import pytest
 
 from connect_state.handlers import contact_events, enrichment
 from tests import describe_contact
-from tests.integration.conftest import EnrichmentPipeline
-from tests.integration.test_contact_events_handler import sqs_event
+from tests.contact_lifecycles import FULL, lifecycle
+from tests.factories import INSTANCE
+from tests.integration.conftest import EnrichmentPipeline, sqs_event
 from tests.lambda_context import FakeLambdaContext
 from tests.samples import sample
-from tests.unit.test_contact_state import FULL, INSTANCE, lifecycle
 
 INSTANCE_ID = INSTANCE.rsplit("/", 1)[-1]
 VOICE = lifecycle("c-voice", FULL)  # BUILT: no public COMPLETED sample exists
@@ -37,6 +37,15 @@ def expect_describe(pipeline: EnrichmentPipeline, event: dict[str, Any], **answe
 
 def expect_error(pipeline: EnrichmentPipeline, code: str, status: int) -> None:
     pipeline.stubber.add_client_error("describe_contact", service_error_code=code, http_status_code=status)
+
+
+def completed_while_failing(pipeline: EnrichmentPipeline, code: str, status: int, times: int) -> str:
+    """VOICE's COMPLETED sent to the completed queue, and DescribeContact failing with `code` for the next `times`
+    calls; returns the queue."""
+    pipeline.send(pipeline.completed_url, VOICE[-1])
+    for _ in range(times):
+        expect_error(pipeline, code, status)
+    return pipeline.completed_url
 
 
 def deliver(pipeline: EnrichmentPipeline, queue_url: str, context: FakeLambdaContext) -> dict[str, Any]:
@@ -188,11 +197,8 @@ def test_throttled_three_times_then_enriched(
     enrichment_pipeline: EnrichmentPipeline, lambda_context: FakeLambdaContext
 ) -> None:
     # Given DescribeContact throttles three times, then answers
-    enrichment_pipeline.send(enrichment_pipeline.completed_url, VOICE[-1])
-    for _ in range(3):
-        expect_error(enrichment_pipeline, "ThrottlingException", 429)
+    queue = completed_while_failing(enrichment_pipeline, "ThrottlingException", 429, times=3)
     expect_describe(enrichment_pipeline, VOICE[-1], acw_seconds=7)
-    queue = enrichment_pipeline.completed_url
     # When the message is delivered, fails and comes back after each backoff
     for attempt in range(1, 4):
         response = deliver(enrichment_pipeline, queue, lambda_context)
@@ -213,10 +219,7 @@ def test_a_contact_never_found_is_recorded_as_not_found_and_not_retried_forever(
     enrichment_pipeline: EnrichmentPipeline, lambda_context: FakeLambdaContext
 ) -> None:
     # Given DescribeContact never knows the contact
-    enrichment_pipeline.send(enrichment_pipeline.completed_url, VOICE[-1])
-    for _ in range(5):
-        expect_error(enrichment_pipeline, "ResourceNotFoundException", 404)
-    queue = enrichment_pipeline.completed_url
+    queue = completed_while_failing(enrichment_pipeline, "ResourceNotFoundException", 404, times=5)
     # When it is delivered five times (NOT_FOUND_ATTEMPTS), backing off in between
     for _ in range(4):
         assert len(deliver(enrichment_pipeline, queue, lambda_context)["batchItemFailures"]) == 1
@@ -234,10 +237,7 @@ def test_a_contact_never_found_is_recorded_as_not_found_and_not_retried_forever(
 def test_an_api_failing_every_attempt_dead_letters_the_message_with_its_reason(
     enrichment_pipeline: EnrichmentPipeline, lambda_context: FakeLambdaContext, code: str, status: int
 ) -> None:
-    enrichment_pipeline.send(enrichment_pipeline.completed_url, VOICE[-1])
-    for _ in range(8):
-        expect_error(enrichment_pipeline, code, status)
-    queue = enrichment_pipeline.completed_url
+    queue = completed_while_failing(enrichment_pipeline, code, status, times=8)
     for _ in range(7):
         assert len(deliver(enrichment_pipeline, queue, lambda_context)["batchItemFailures"]) == 1
         let_backoff_pass(enrichment_pipeline, queue)
@@ -265,9 +265,7 @@ def test_a_dead_letter_redriven_to_its_queue_is_enriched(
     enrichment_pipeline: EnrichmentPipeline, lambda_context: FakeLambdaContext
 ) -> None:
     # Given a message dead-lettered after 8 throttles (attempts exhausted on the first delivery for brevity)
-    enrichment_pipeline.send(enrichment_pipeline.completed_url, VOICE[-1])
-    expect_error(enrichment_pipeline, "ThrottlingException", 429)
-    event = enrichment_pipeline.poll(enrichment_pipeline.completed_url)
+    event = enrichment_pipeline.poll(completed_while_failing(enrichment_pipeline, "ThrottlingException", 429, times=1))
     event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "8"
     enrichment.lambda_handler(event, lambda_context)
     enrichment_pipeline.settle(enrichment_pipeline.completed_url, event, {"batchItemFailures": []})

@@ -13,10 +13,9 @@ import pytest
 from connect_state.handlers import agent_events, contact_events, enrichment
 from connect_state.observability import logger
 from tests import describe_contact, samples
-from tests.integration.conftest import AgentPipeline, ContactPipeline, EnrichmentPipeline
-from tests.integration.test_contact_events_handler import sqs_event
+from tests.contact_lifecycles import FULL, lifecycle
+from tests.integration.conftest import AgentPipeline, ContactPipeline, EnrichmentPipeline, sqs_event
 from tests.lambda_context import FakeLambdaContext
-from tests.unit.test_contact_state import FULL, lifecycle
 
 PHONE = re.compile(r"\+\d{7,15}")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")

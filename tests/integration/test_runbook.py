@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import re
 import shlex
 import subprocess
@@ -33,12 +32,14 @@ from connect_state.adapters.quarantine import SqsQuarantine
 from connect_state.handlers import agent_events, contact_events
 from connect_state.service.ports import QuarantinedRecord
 from demo.emulator import LocalAws, deploy_stack, function_environments
-from demo.lambda_runner import _kinesis_record
+from demo.lambda_runner import DEMO_ROLE
+from demo.lambda_shapes import function_environment, received_sqs_record
+from ops.kinesis_events import StreamRecord, lambda_record
 from ops.ports import Invocation
+from tests.contact_lifecycles import lifecycle
 from tests.factories import Snapshot, agent_arn, agent_event, timestamp
 from tests.lambda_context import FakeLambdaContext
 from tests.service_model import assert_valid_request
-from tests.unit.test_contact_state import lifecycle
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("emulator")]
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,16 +129,8 @@ class InProcessFunction:
 
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
         self.events.append(event)
-        saved = {name: os.environ.get(name) for name in self._environment}
-        os.environ.update(self._environment)
-        try:
+        with function_environment(self._environment):
             return self._function(event, FakeLambdaContext())
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
     def invoke(self, event: Mapping[str, Any]) -> Invocation:
         try:
@@ -241,7 +234,14 @@ def live_mapping(stream_arn: str, since: datetime, function: Callable[[dict[str,
         )["ShardIterator"]
         records = kinesis.get_records(ShardIterator=iterator, Limit=1000, StreamARN=stream_arn)["Records"]
         if records:
-            function({"Records": [_kinesis_record(stream_arn, shard["ShardId"], r) for r in records]})
+            function(
+                {
+                    "Records": [
+                        lambda_record(StreamRecord.from_get_records(shard["ShardId"], r), stream_arn, DEMO_ROLE)
+                        for r in records
+                    ]
+                }
+            )
             delivered += len(records)
     return delivered
 
@@ -546,22 +546,7 @@ def _deliver_queue(queue_url: str, function: InProcessFunction) -> None:
     while messages := sqs.receive_message(
         QueueUrl=queue_url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"]
     ).get("Messages", []):
-        event = {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m["Attributes"],
-                    "messageAttributes": {},
-                    "md5OfBody": m["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": arn,
-                    "awsRegion": REGION,
-                }
-                for m in messages
-            ]
-        }
+        event = {"Records": [received_sqs_record(m, arn) for m in messages]}
         failed = {f["itemIdentifier"] for f in function(event)["batchItemFailures"]}
         assert not failed
         for message in messages:

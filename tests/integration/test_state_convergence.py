@@ -27,15 +27,16 @@ from connect_state.domain.enrichment import Trigger
 from connect_state.service import contact_events
 from connect_state.service.coalescing import LruCache
 from connect_state.service.contact_events import ContactStateWriter, QueueMessage
-from connect_state.service.enrichment import EnrichmentBatch, EnrichmentMessage, RateGate, RetryPolicy
+from connect_state.service.enrichment import EnrichmentBatch, EnrichmentMessage, RetryPolicy
 from connect_state.service.ports import ContactNotFoundError
+from connect_state.service.rate_gate import RateGate
 from tests import describe_contact
+from tests.agent_sessions import REAL_SAMPLES, Record, agent_sessions, converge
+from tests.contact_lifecycles import ABANDONED_2021, FULL, lifecycle
 from tests.enrichment_burst import FakeClock
 from tests.fakes import InMemoryCallSlots, InMemoryQuarantine, RecordingMessageRetry
-from tests.integration.conftest import create_agent_table, create_contact_table
+from tests.integration.conftest import clear_table, create_agent_table, create_contact_table
 from tests.samples import sample
-from tests.unit.test_agent_state_properties import REAL_SAMPLES, Record, agent_sessions, converge
-from tests.unit.test_contact_state import ABANDONED_2021, FULL, lifecycle
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -56,19 +57,19 @@ def stored_items(table_name: str, key: str) -> dict[str, dict[str, Any]]:
     return {item[key]["S"]: {name: _deserializer.deserialize(value) for name, value in item.items()} for item in items}
 
 
-def clear(table_name: str, key: str) -> None:
-    """What an operator does before a rebuild: delete every item (the table itself stays)."""
-    for item in dynamodb().scan(TableName=table_name, ProjectionExpression=key)["Items"]:
-        dynamodb().delete_item(TableName=table_name, Key={key: item[key]})
-
-
 @settings(max_examples=20, deadline=None)
 @given(data=st.data(), records=st.one_of(agent_sessions(), st.just(REAL_SAMPLES)))
 def test_agent_conditional_writes_converge_on_dynamodb(data: st.DataObject, records: list[Record]) -> None:
     with mock_aws():
         table = create_agent_table(dynamodb())
         store = DynamoDBAgentStateStore(dynamodb(), table)
-        converge(data, records, store, lambda: clear(table, "agentArn"), lambda: stored_items(table, "agentArn"))
+        converge(
+            data,
+            records,
+            store,
+            lambda: clear_table(table, "agentArn", dynamodb()),
+            lambda: stored_items(table, "agentArn"),
+        )
 
 
 # What a delivery is: a contact event for the state, or one for an enrichment trigger queue.

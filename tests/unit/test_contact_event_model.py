@@ -1,4 +1,8 @@
-"""The contact event Parser models against every shared contact event sample and the variants Connect really sends."""
+"""The contact event Parser models against every shared contact event sample and the variants Connect really sends.
+
+What can arrive (through the contact events rule, which matches on source, detail-type and detail.instanceArn, or
+through make replay, which routes whole events through the same rule) is read; a doc-only shape that never can (ce01,
+a bare detail; ce06 and ce08, whose PascalCase detail has no instanceArn) is rejected with that reason."""
 
 from __future__ import annotations
 
@@ -11,6 +15,11 @@ import pytest
 from connect_state.models.contact_event import ContactEvent
 from connect_state.models.decoder import Rejected, parse_contact_event
 from tests.samples import CONTACT_EVENTS, load, sample
+
+NO_INSTANCE_ARN = (
+    "not a contact event the rule delivers: no detail.instanceArn (the rule matches on it, spelled so; InstanceArn and "
+    "instanceARN are documentation spellings)"
+)
 
 
 def _body(document: Any) -> str:
@@ -30,10 +39,16 @@ def test_every_shared_sample_is_understood_or_rejected_with_a_reason(path: Path)
         assert parsed.detail.contact_id == detail.get("contactId", detail.get("ContactId"))
 
 
-def test_all_sixteen_samples_are_understood() -> None:
-    # Every sample, doc-only variants included, is understood: none is quarantined.
+UNDELIVERABLE = {"ce01", "ce06", "ce08"}  # doc-only: no envelope (ce01), no detail.instanceArn (ce06, ce08)
+
+
+def test_every_sample_the_rule_can_deliver_is_understood_and_the_three_it_cannot_are_rejected() -> None:
+    # Given the 16 samples, When each is parsed
     assert len(CONTACT_EVENTS) == 16
-    assert all(isinstance(parse_contact_event(p.read_bytes()), ContactEvent) for p in CONTACT_EVENTS)
+    parsed = {p.name[:4]: parse_contact_event(p.read_bytes()) for p in CONTACT_EVENTS}
+    # Then the 13 the rule can deliver are understood, doc-only ce02-ce05 and ce07 included, and ce01, ce06 and ce08
+    # are rejected
+    assert {name for name, event in parsed.items() if isinstance(event, Rejected)} == UNDELIVERABLE
 
 
 @pytest.mark.parametrize("name", ["ce02", "ce04"])
@@ -72,9 +87,20 @@ def test_outbound_without_queue_info_and_disconnected_without_connected_to_syste
 
 
 @pytest.mark.parametrize("name", ["ce06", "ce08"])
-def test_pascal_case_detail_is_understood(name: str) -> None:
-    # Given a doc sample printed with PascalCase detail keys, Then its fields are read as their camelCase twins
+def test_a_pascal_case_detail_without_instance_arn_cannot_arrive_and_is_rejected_saying_so(name: str) -> None:
+    # Given a doc sample printed with PascalCase detail keys: InstanceArn, which the rule's detail.instanceArn misses
     parsed = parse_contact_event(_body(sample(name)))
+    # Then it is rejected with that reason
+    assert parsed == Rejected(NO_INSTANCE_ARN)
+
+
+@pytest.mark.parametrize("name", ["ce06", "ce08"])
+def test_pascal_case_keys_beside_instance_arn_are_read_as_their_camel_case_twins(name: str) -> None:
+    # Given a PascalCase detail that the rule could deliver (BUILT from ce06/ce08: InstanceArn renamed instanceArn)
+    document = sample(name)
+    document["detail"]["instanceArn"] = document["detail"].pop("InstanceArn")
+    # Then its fields are read as their camelCase twins
+    parsed = parse_contact_event(_body(document))
     assert isinstance(parsed, ContactEvent)
     detail = parsed.detail
     assert (detail.contact_id, detail.event_type, detail.channel) == (
@@ -93,16 +119,15 @@ def test_pascal_case_detail_is_understood(name: str) -> None:
     [("ce13", "instanceArn"), ("ce06", "InstanceArn")],
     ids=["camelCase detail", "PascalCase detail"],
 )
-def test_the_2021_docs_spelling_instance_arn_is_understood(name: str, spelling: str) -> None:
+def test_the_2021_docs_spelling_instance_arn_cannot_arrive_and_is_rejected_saying_so(name: str, spelling: str) -> None:
     # Given a detail whose instance key is spelled as the 2021 contact events pages print it (BUILT from a shared
-    # sample by renaming that key: instanceARN, and InstanceARN in the PascalCase samples)
+    # sample by renaming that key: instanceARN, and InstanceARN in the PascalCase samples), which the rule's
+    # detail.instanceArn misses
     document = sample(name)
     instance = document["detail"].pop(spelling)
     document["detail"][spelling.removesuffix("Arn") + "ARN"] = instance
-    # Then it is read like the current spelling, not quarantined
-    parsed = parse_contact_event(_body(document))
-    assert isinstance(parsed, ContactEvent), parsed
-    assert parsed.detail.instance_arn == instance
+    # Then it is rejected with that reason, not guessed at
+    assert parse_contact_event(_body(document)) == Rejected(NO_INSTANCE_ARN)
 
 
 def test_the_current_spelling_wins_over_the_2021_one() -> None:
@@ -120,16 +145,14 @@ def test_mixed_case_agent_info_of_ce02_is_read() -> None:
     assert parsed.detail.agent_info.agent_arn == "arn"
 
 
-def test_bare_detail_is_wrapped_with_an_id_derived_from_its_content() -> None:
-    # Given ce01, a detail with no EventBridge envelope
-    first = parse_contact_event(_body(sample("ce01")))
-    again = parse_contact_event(_body(sample("ce01")))
-    assert isinstance(first, ContactEvent)
-    assert isinstance(again, ContactEvent)
-    assert first.envelope_missing
-    assert first.time is None
-    assert first.id == again.id  # a copy is still a duplicate
-    assert first.detail.event_type == "CONNECTED_TO_AGENT"
+def test_a_bare_detail_cannot_arrive_and_is_rejected_saying_so() -> None:
+    # Given ce01, a detail with no EventBridge envelope (neither the rule nor make replay delivers one)
+    parsed = parse_contact_event(_body(sample("ce01")))
+    # Then it is rejected with that reason
+    assert parsed == Rejected(
+        "not a contact event: a detail with no EventBridge envelope (the contact events rule and make replay deliver "
+        "whole events)"
+    )
 
 
 def test_unknown_event_types_and_fields_are_accepted() -> None:

@@ -2,7 +2,7 @@
 kinds (what the enrichment does with them).
 
 The botocore client is built with retries off (`total_max_attempts=1`): every call must pass the rate gate
-(service.enrichment.RateGate), and a retry inside botocore would spend quota the gate never saw. Retries happen
+(service.rate_gate.RateGate), and a retry inside botocore would spend quota the gate never saw. Retries happen
 through the queue instead, with backoff.
 """
 

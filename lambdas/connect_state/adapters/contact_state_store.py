@@ -16,18 +16,14 @@ event is written: the state's first write then expects "no `revision` yet", not 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from connect_state.adapters import conditional_write
-from connect_state.adapters.conditional_write import condition_failed, old_item
+from connect_state.adapters.conditional_write import ConditionalWriteTable, condition_failed, old_item
 from connect_state.domain.enrichment import ENRICHMENT_ONLY, SHARED_WITH_CONTACT_EVENTS, Enrichment
 from connect_state.service.ports import ABANDONED_PUBLISHED_AT, Claim, WriteResult
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 _serializer = TypeSerializer()
 CLAIM = "abandonedEventClaim"
@@ -36,12 +32,7 @@ ENRICHMENT_STATUS = "enrichmentStatus"
 ENRICHMENT_VERSION = "enrichmentVersion"
 
 
-class DynamoDBContactStateStore:
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
-        self._client = client
-        self._table_name = table_name
-        self.requests = 0  # DynamoDB requests made, for the benchmark and the tests
-
+class DynamoDBContactStateStore(ConditionalWriteTable):
     def compare_and_set(
         self,
         contact_id: str,
@@ -50,12 +41,9 @@ class DynamoDBContactStateStore:
         removable: tuple[str, ...],
         updated_at: str,
     ) -> WriteResult:
-        self.requests += 1
         # "no revision" rather than "no item": enrichment may have created the item first.
         expected = {"revision": expected_revision}
-        return conditional_write.compare_and_set(
-            self._client, self._table_name, ("contactId", contact_id), expected, item, removable, updated_at
-        )
+        return self._compare_and_set(("contactId", contact_id), expected, item, removable, updated_at)
 
     def claim_abandoned_publication(self, contact_id: str, token: str, now: str, lease_expired_before: str) -> Claim:
         try:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from connect_state.domain import timestamps
+from connect_state.domain import timestamps, versioned
 from connect_state.domain.versioned import Outcome, Versioned
 from connect_state.models.agent_event import AgentContact, AgentEvent, AgentSnapshot
 
@@ -127,28 +127,26 @@ def observe(event: AgentEvent, sequence_number: str | None) -> AgentObservation:
 
 def merge(state: AgentState | None, observations: Iterable[AgentObservation]) -> tuple[AgentState, list[Outcome]]:
     """Fold observations into the state; each part keeps the value with the highest order key."""
-    outcomes: list[Outcome] = []
-    for observation in observations:
-        if state is None:
-            state = AgentState(agent_arn=observation.agent_arn)
-        snapshot = _newest(state.snapshot, Versioned(observation.order_key, observation.snapshot))
-        login = state.login
-        if observation.logged_in is not None:
-            login = _newest(login, Versioned(observation.order_key, observation.logged_in))
-        acw = state.after_contact_work
-        if observation.after_contact_work is not None:
-            acw = _newest(acw, Versioned(observation.order_key, observation.after_contact_work))
-        merged = AgentState(state.agent_arn, snapshot, login, acw)
-        if merged != state:
-            outcomes.append(Outcome.APPLIED)
-        elif state.snapshot is not None and state.snapshot.order_key == observation.order_key:
-            outcomes.append(Outcome.DUPLICATE)
-        else:
-            outcomes.append(Outcome.STALE)
-        state = merged
-    if state is None:
-        raise ValueError("merge needs a state or at least one observation")
-    return state, outcomes
+    return versioned.fold(
+        state, observations, lambda observation: AgentState(agent_arn=observation.agent_arn), _merge_one, _unchanged
+    )
+
+
+def _merge_one(state: AgentState, observation: AgentObservation) -> AgentState:
+    snapshot = _newest(state.snapshot, Versioned(observation.order_key, observation.snapshot))
+    login = state.login
+    if observation.logged_in is not None:
+        login = _newest(login, Versioned(observation.order_key, observation.logged_in))
+    acw = state.after_contact_work
+    if observation.after_contact_work is not None:
+        acw = _newest(acw, Versioned(observation.order_key, observation.after_contact_work))
+    return AgentState(state.agent_arn, snapshot, login, acw)
+
+
+def _unchanged(state: AgentState, observation: AgentObservation) -> Outcome:
+    if state.snapshot is not None and state.snapshot.order_key == observation.order_key:
+        return Outcome.DUPLICATE
+    return Outcome.STALE
 
 
 def to_item(state: AgentState, ttl_days: int) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from connect_state.domain import timestamps
+from connect_state.domain import timestamps, versioned
 from connect_state.domain.versioned import Outcome, Versioned
 from connect_state.models.contact_event import ContactEvent
 
@@ -185,30 +185,28 @@ def observe(event: ContactEvent) -> ContactObservation:
 
 def merge(state: ContactState | None, observations: Iterable[ContactObservation]) -> tuple[ContactState, list[Outcome]]:
     """Fold observations into the state (the join of the semilattice described above)."""
-    outcomes: list[Outcome] = []
-    for observation in observations:
-        if state is None:
-            state = ContactState(contact_id=observation.contact_id)
-        latest = dict(state.latest)
-        for name, value in observation.latest.items():
-            latest[name] = _newest(latest.get(name), Versioned(observation.order_key, value))
-        first_seen = dict(state.first_seen)
-        for name, moment in observation.first_seen.items():
-            first_seen[name] = min(first_seen.get(name, moment), moment)
-        stages = state.stages | {observation.event_type} if observation.event_type in STAGE_RANK else state.stages
-        first_event_time = _min_optional(state.first_event_time, observation.event_time)
-        queued_event_time = _min_optional(state.queued_event_time, observation.queued_at)
-        merged = ContactState(state.contact_id, stages, first_seen, latest, first_event_time, queued_event_time)
-        if merged != state:
-            outcomes.append(Outcome.APPLIED)
-        elif STAGE_RANK.get(observation.event_type, 0) < STAGE_RANK.get(state.status or "", 0):
-            outcomes.append(Outcome.STALE)
-        else:
-            outcomes.append(Outcome.DUPLICATE)
-        state = merged
-    if state is None:
-        raise ValueError("merge needs a state or at least one observation")
-    return state, outcomes
+    return versioned.fold(
+        state, observations, lambda observation: ContactState(contact_id=observation.contact_id), _merge_one, _unchanged
+    )
+
+
+def _merge_one(state: ContactState, observation: ContactObservation) -> ContactState:
+    latest = dict(state.latest)
+    for name, value in observation.latest.items():
+        latest[name] = _newest(latest.get(name), Versioned(observation.order_key, value))
+    first_seen = dict(state.first_seen)
+    for name, moment in observation.first_seen.items():
+        first_seen[name] = min(first_seen.get(name, moment), moment)
+    stages = state.stages | {observation.event_type} if observation.event_type in STAGE_RANK else state.stages
+    first_event_time = _min_optional(state.first_event_time, observation.event_time)
+    queued_event_time = _min_optional(state.queued_event_time, observation.queued_at)
+    return ContactState(state.contact_id, stages, first_seen, latest, first_event_time, queued_event_time)
+
+
+def _unchanged(state: ContactState, observation: ContactObservation) -> Outcome:
+    if STAGE_RANK.get(observation.event_type, 0) < STAGE_RANK.get(state.status or "", 0):
+        return Outcome.STALE
+    return Outcome.DUPLICATE
 
 
 def to_item(state: ContactState, ttl_days: int, now_epoch_seconds: int) -> dict[str, Any]:
@@ -274,7 +272,7 @@ def abandoned_event_detail(state: ContactState) -> dict[str, Any]:
 
 def _ttl(state: ContactState, ttl_days: int, now_epoch_seconds: int) -> int:
     """From the contact's own earliest timestamp, so replaying old events cannot keep an item alive; only a contact
-    with no timestamp at all (a bare doc sample) falls back to processing time."""
+    with no timestamp at all (a hand-written replay line) falls back to processing time."""
     moments = [*state.first_seen.values(), *([state.first_event_time] if state.first_event_time else [])]
     start = timestamps.epoch_seconds(min(moments)) if moments else now_epoch_seconds
     return start + ttl_days * 86_400

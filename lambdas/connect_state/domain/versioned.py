@@ -3,9 +3,13 @@ event did (the agent and contact merges share both, and so will the states still
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+S = TypeVar("S")  # a state: AgentState, ContactState
+Obs = TypeVar("Obs")  # an observation: AgentObservation, ContactObservation
 
 
 @dataclass(frozen=True)
@@ -18,3 +22,23 @@ class Outcome(StrEnum):
     APPLIED = "applied"
     STALE = "stale"  # changed nothing, and it is older than what is stored: it arrived late
     DUPLICATE = "duplicate"  # changed nothing, and it is what is stored already: a copy or a repeat
+
+
+def fold(
+    state: S | None,
+    observations: Iterable[Obs],
+    empty: Callable[[Obs], S],
+    merge_one: Callable[[S, Obs], S],
+    unchanged: Callable[[S, Obs], Outcome],
+) -> tuple[S, list[Outcome]]:
+    """Merge observations one by one into the state (`empty` when there is none yet), with what each one did: APPLIED
+    if it changed the state, else what `unchanged` calls it (STALE or DUPLICATE)."""
+    outcomes: list[Outcome] = []
+    for observation in observations:
+        base = state if state is not None else empty(observation)
+        merged = merge_one(base, observation)
+        outcomes.append(Outcome.APPLIED if merged != base else unchanged(base, observation))
+        state = merged
+    if state is None:
+        raise ValueError("merge needs a state or at least one observation")
+    return state, outcomes

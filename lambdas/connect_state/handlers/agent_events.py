@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connect_state.adapters.agent_state_store import DynamoDBAgentStateStore
+from connect_state.adapters.conditional_write import CLIENT_CONFIG as DYNAMODB_CONFIG
 from connect_state.adapters.quarantine import SqsQuarantine
 from connect_state.config import AgentEventsConfig, PerContainer, agent_events_config
 from connect_state.domain.agent_state import AgentState
 from connect_state.metric_names import MetricName
-from connect_state.observability import logger, metrics, tracer
+from connect_state.observability import add_batch_metrics, debug_enabled, instrumented, logger
 from connect_state.service.agent_events import AgentStateWriter, StreamRecord, process
 from connect_state.service.coalescing import BatchReport
 
@@ -49,7 +49,7 @@ class Dependencies:
 
 def build() -> Dependencies:
     config = agent_events_config()
-    store = DynamoDBAgentStateStore(boto3.client("dynamodb"), config.agent_table_name)
+    store = DynamoDBAgentStateStore(boto3.client("dynamodb", config=DYNAMODB_CONFIG), config.agent_table_name)
     return Dependencies(
         config,
         store,
@@ -61,9 +61,7 @@ def build() -> Dependencies:
 dependencies = PerContainer(build)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@instrumented
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = [
         StreamRecord(
@@ -88,21 +86,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 def _emit_metrics(report: BatchReport[AgentState]) -> None:
     _log(report)
-    for outcome, count in report.counts.items():
-        metrics.add_metric(name=METRIC_NAMES[outcome], unit=MetricUnit.Count, value=count)
-    if report.failed:
-        metrics.add_metric(name=MetricName.AGENT_EVENTS_RETRIED, unit=MetricUnit.Count, value=len(report.failed))
-    if report.lag_seconds:
-        metrics.add_metric(
-            name=MetricName.AGENT_EVENT_LAG_SECONDS, unit=MetricUnit.Seconds, value=max(report.lag_seconds)
-        )
+    add_batch_metrics(report, METRIC_NAMES, MetricName.AGENT_EVENTS_RETRIED, MetricName.AGENT_EVENT_LAG_SECONDS)
 
 
 def _log(report: BatchReport[AgentState]) -> None:
     """A batch summary, then one line per agent correlated by its ARN (DEBUG unless it failed), then one per
     quarantined record with where to find it. Counts and reasons only: bodies (names, contact ids) are never logged."""
     logger.info("agent event batch", extra={"outcomes": dict(report.counts), "retried": len(report.failed)})
+    debug = debug_enabled()
     for agent in report.results:
+        if agent.applied is not None and not debug:
+            continue
         logger.set_correlation_id(agent.key)
         if agent.applied is None:
             logger.warning(

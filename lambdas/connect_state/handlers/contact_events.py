@@ -14,17 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from connect_state.adapters.conditional_write import CLIENT_CONFIG as DYNAMODB_CONFIG
 from connect_state.adapters.contact_state_store import DynamoDBContactStateStore
 from connect_state.adapters.event_publisher import EventBridgePublisher
 from connect_state.adapters.quarantine import SqsQuarantine
 from connect_state.config import ContactEventsConfig, PerContainer, contact_events_config
 from connect_state.domain.contact_state import ContactState
 from connect_state.metric_names import MetricName
-from connect_state.observability import logger, metrics, tracer
+from connect_state.observability import add_batch_metrics, debug_enabled, instrumented, logger
 from connect_state.service.coalescing import BatchReport
 from connect_state.service.contact_events import ContactStateWriter, QueueMessage, process
 
@@ -34,9 +34,8 @@ METRIC_NAMES = {
     "stale": MetricName.CONTACT_EVENTS_STALE_SKIPPED,
     "duplicate": MetricName.CONTACT_EVENTS_DUPLICATE,
     "quarantined": MetricName.CONTACT_EVENTS_QUARANTINED,
-    "abandoned": MetricName.CONTACTS_ABANDONED,
+    "abandoned": MetricName.CONTACT_ABANDONED_PUBLISHED,
     "unknown_event_type": MetricName.CONTACT_EVENTS_UNKNOWN_TYPE,
-    "no_envelope": MetricName.CONTACT_EVENTS_WITHOUT_ENVELOPE,
 }
 
 
@@ -51,7 +50,7 @@ class Dependencies:
 
 def build() -> Dependencies:
     config = contact_events_config()
-    store = DynamoDBContactStateStore(boto3.client("dynamodb"), config.contact_table_name)
+    store = DynamoDBContactStateStore(boto3.client("dynamodb", config=DYNAMODB_CONFIG), config.contact_table_name)
     publisher = EventBridgePublisher(boto3.client("events"), config.event_bus_name)
     return Dependencies(
         config,
@@ -65,9 +64,7 @@ def build() -> Dependencies:
 dependencies = PerContainer(build)  # one factory per handler (config.PerContainer)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@instrumented
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     messages = [
         QueueMessage(
@@ -88,7 +85,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 def _log(report: BatchReport[ContactState]) -> None:
     """One line per contact, correlated by contactId; never the event body (it may hold phone numbers)."""
+    debug = debug_enabled()
     for contact in report.results:
+        if contact.applied is not None and not contact.applied.announced and not debug:
+            continue
         logger.set_correlation_id(contact.key)
         if contact.applied is None:
             logger.warning("contact events retried", extra={"error": type(contact.error).__name__})
@@ -103,11 +103,4 @@ def _log(report: BatchReport[ContactState]) -> None:
 
 
 def _emit_metrics(report: BatchReport[ContactState]) -> None:
-    for outcome, count in report.counts.items():
-        metrics.add_metric(name=METRIC_NAMES[outcome], unit=MetricUnit.Count, value=count)
-    if report.failed:
-        metrics.add_metric(name=MetricName.CONTACT_EVENTS_RETRIED, unit=MetricUnit.Count, value=len(report.failed))
-    if report.lag_seconds:
-        metrics.add_metric(
-            name=MetricName.CONTACT_EVENT_LAG_SECONDS, unit=MetricUnit.Seconds, value=max(report.lag_seconds)
-        )
+    add_batch_metrics(report, METRIC_NAMES, MetricName.CONTACT_EVENTS_RETRIED, MetricName.CONTACT_EVENT_LAG_SECONDS)

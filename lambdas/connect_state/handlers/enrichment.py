@@ -15,27 +15,27 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connect_state.adapters.call_slots import DynamoDBCallSlots
+from connect_state.adapters.conditional_write import CLIENT_CONFIG as DYNAMODB_CONFIG
 from connect_state.adapters.contact_api import CLIENT_CONFIG, ConnectContactApi
 from connect_state.adapters.contact_state_store import DynamoDBContactStateStore
 from connect_state.adapters.message_retry import SqsMessageRetry
 from connect_state.adapters.quarantine import SqsQuarantine
 from connect_state.config import EnrichmentConfig, PerContainer, enrichment_config
 from connect_state.metric_names import MetricName
-from connect_state.observability import logger, metrics, tracer
+from connect_state.observability import add_counts, instrumented, logger
 from connect_state.service.enrichment import (
     BatchReport,
     EnrichmentBatch,
     EnrichmentMessage,
     Outcome,
-    RateGate,
     RetryPolicy,
 )
 from connect_state.service.ports import ContactApi
+from connect_state.service.rate_gate import RateGate
 
 # Every key the service counts (tests/infrastructure/test_metric_names.py checks that none is missing).
 METRIC_NAMES = {
@@ -65,23 +65,21 @@ class Dependencies:
 def build(api: ContactApi | None = None) -> Dependencies:
     """`api`: DescribeContact answered by something else than Amazon Connect (the tests' stub, the demo's simulator)."""
     config = enrichment_config()
-    slots = DynamoDBCallSlots(boto3.client("dynamodb"), config.call_slots_table_name)
+    dynamodb, sqs = boto3.client("dynamodb", config=DYNAMODB_CONFIG), boto3.client("sqs")
     return Dependencies(
         config,
         api or ConnectContactApi(boto3.client("connect", config=CLIENT_CONFIG)),
-        DynamoDBContactStateStore(boto3.client("dynamodb"), config.contact_table_name),
-        RateGate(slots, config.rate_per_second),
-        SqsQuarantine(boto3.client("sqs"), config.dead_letter_queue_url),
-        SqsMessageRetry(boto3.client("sqs"), config.queue_urls),
+        DynamoDBContactStateStore(dynamodb, config.contact_table_name),
+        RateGate(DynamoDBCallSlots(dynamodb, config.call_slots_table_name), config.rate_per_second),
+        SqsQuarantine(sqs, config.dead_letter_queue_url),
+        SqsMessageRetry(sqs, config.queue_urls),
     )
 
 
 dependencies = PerContainer(build)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@instrumented
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     messages = [
         EnrichmentMessage(
@@ -125,5 +123,4 @@ def _log(report: BatchReport) -> None:
 
 
 def _emit_metrics(report: BatchReport) -> None:
-    for outcome, count in report.counts.items():
-        metrics.add_metric(name=METRIC_NAMES[outcome], unit=MetricUnit.Count, value=count)
+    add_counts(report.counts, METRIC_NAMES)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_pascal
 
 # `yyyy-mm-ddThh:mm:ss.sssZ`; early captures repeat the seconds as fake milliseconds, which is still this format.
 IsoTimestamp = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")]
@@ -40,69 +41,64 @@ Channel = Annotated[str | None, BeforeValidator(_channel)]
 
 
 class _ConnectModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    """PascalCase keys, each field's name in PascalCase (`event_id` → EventId) unless it names its own alias."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, alias_generator=to_pascal)
 
 
-class AgentStatus(_ConnectModel):
+class Reference(_ConnectModel):
+    """Connect's {ARN, Name} pair, as a status, a queue or a routing profile is named."""
+
     arn: OptionalText = Field(None, alias="ARN")
-    name: OptionalText = Field(None, alias="Name")
-    start_timestamp: OptionalTimestamp = Field(None, alias="StartTimestamp")
-    type: OptionalText = Field(None, alias="Type")
+    name: OptionalText = None
 
 
-class NextAgentStatus(_ConnectModel):
-    arn: OptionalText = Field(None, alias="ARN")
-    name: OptionalText = Field(None, alias="Name")
+class AgentStatus(Reference):
+    start_timestamp: OptionalTimestamp = None
+    type: OptionalText = None
+
+
+class NextAgentStatus(Reference):
     # The data model says EnqueuedTimestamp; one rendering of the docs says EnqueueTimestamp. Accept both.
-    enqueued_timestamp: OptionalTimestamp = Field(None, alias="EnqueuedTimestamp")
-    enqueue_timestamp: OptionalTimestamp = Field(None, alias="EnqueueTimestamp")
-
-
-class Queue(_ConnectModel):
-    arn: OptionalText = Field(None, alias="ARN")
-    name: OptionalText = Field(None, alias="Name")
-
-
-class RoutingProfile(_ConnectModel):
-    arn: OptionalText = Field(None, alias="ARN")
-    name: OptionalText = Field(None, alias="Name")
+    enqueued_timestamp: OptionalTimestamp = None
+    enqueue_timestamp: OptionalTimestamp = None
 
 
 class AgentConfiguration(_ConnectModel):
-    first_name: OptionalText = Field(None, alias="FirstName")
-    last_name: OptionalText = Field(None, alias="LastName")
-    username: OptionalText = Field(None, alias="Username")
-    routing_profile: RoutingProfile | None = Field(None, alias="RoutingProfile")
+    first_name: OptionalText = None
+    last_name: OptionalText = None
+    username: OptionalText = None
+    routing_profile: Reference | None = None
 
 
 class AgentContact(_ConnectModel):
-    contact_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] = Field(alias="ContactId")
-    initial_contact_id: OptionalText = Field(None, alias="InitialContactId")
-    channel: Annotated[Channel, Nullable] = Field(None, alias="Channel")
-    initiation_method: OptionalText = Field(None, alias="InitiationMethod")
-    state: str = Field(alias="State")
-    state_start_timestamp: OptionalTimestamp = Field(None, alias="StateStartTimestamp")
-    connected_to_agent_timestamp: OptionalTimestamp = Field(None, alias="ConnectedToAgentTimestamp")
-    queue_timestamp: OptionalTimestamp = Field(None, alias="QueueTimestamp")
-    queue: Queue | None = Field(None, alias="Queue")
+    contact_id: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    initial_contact_id: OptionalText = None
+    channel: Annotated[Channel, Nullable] = None
+    initiation_method: OptionalText = None
+    state: str
+    state_start_timestamp: OptionalTimestamp = None
+    connected_to_agent_timestamp: OptionalTimestamp = None
+    queue_timestamp: OptionalTimestamp = None
+    queue: Reference | None = None
 
 
 class AgentSnapshot(_ConnectModel):
-    agent_status: AgentStatus | None = Field(None, alias="AgentStatus")
-    next_agent_status: NextAgentStatus | None = Field(None, alias="NextAgentStatus")
-    configuration: AgentConfiguration | None = Field(None, alias="Configuration")
-    contacts: tuple[AgentContact, ...] = Field((), alias="Contacts")
+    agent_status: AgentStatus | None = None
+    next_agent_status: NextAgentStatus | None = None
+    configuration: AgentConfiguration | None = None
+    contacts: tuple[AgentContact, ...] = ()
 
 
 class AgentEvent(_ConnectModel):
     """One agent event. AgentARN, EventId, EventTimestamp and EventType are what the state cannot do without."""
 
     agent_arn: Annotated[str, StringConstraints(min_length=1, max_length=512)] = Field(alias="AgentARN")
-    event_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] = Field(alias="EventId")
-    event_timestamp: IsoTimestamp = Field(alias="EventTimestamp")
-    event_type: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(alias="EventType")
+    event_id: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    event_timestamp: IsoTimestamp
+    event_type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     instance_arn: OptionalText = Field(None, alias="InstanceARN")
     aws_account_id: OptionalText = Field(None, alias="AWSAccountId")
-    version: OptionalText = Field(None, alias="Version")
+    version: OptionalText = None
     current: AgentSnapshot | None = Field(None, alias="CurrentAgentSnapshot")
     previous: AgentSnapshot | None = Field(None, alias="PreviousAgentSnapshot")

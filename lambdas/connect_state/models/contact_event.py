@@ -5,19 +5,19 @@ Shaped by what Connect really sends (shared SCHEMA-NOTES.md §2): `channel` in a
 (anything before 2000) meaning "unset"; unknown event types and fields ignored. Only what the state needs is
 modelled, so the endpoints (customer phone numbers, email addresses) are never even read.
 
-Doc-only variants are understood, not guessed at: a detail printed with PascalCase keys (ce06, ce08, the `AgentInfo`
-of ce02) is read with its keys' first letter lowered; the 2021 pages' spelling `instanceARN` (`InstanceARN` when
-PascalCase) is read as `instanceArn`; a bare detail with no envelope (ce01) is wrapped in one whose id is derived from
-its content, so a copy of it is still a duplicate (models.decoder.parse_contact_event). Everything else is Rejected
-with a reason.
+What is read is what can arrive: an EventBridge event that the contact events rule delivers (it matches on `source`,
+`detail-type` and `detail.instanceArn`, spelled so), or that `make replay FILE=` routes through the same rule. So the
+doc-only `AgentInfo` of ce02 (its detail has `instanceArn`) is read with its keys' first letter lowered, and so is any
+other PascalCase key beside `instanceArn`; but a detail without `instanceArn` (the PascalCase `InstanceArn` of ce06
+and ce08, the 2021 pages' `instanceARN`) or a bare detail with no envelope (ce01) can never arrive, and is Rejected
+with that reason (models.decoder.parse_contact_event), never guessed at.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
-    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -26,6 +26,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic.alias_generators import to_camel
 
 from connect_state.models.agent_event import Channel, IsoTimestamp, OptionalText
 
@@ -50,58 +51,64 @@ def lower_first(key: str) -> str:
 
 
 class _DetailModel(BaseModel):
-    """camelCase keys; a PascalCase key is read as its camelCase twin unless the camelCase key is also there."""
+    """camelCase keys, each field's name in camelCase (`contact_id` → contactId). A PascalCase key is read as its
+    camelCase twin unless the camelCase key is also there, or the key is one the rule matches on (only its camelCase
+    spelling passes the rule)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, alias_generator=to_camel)
+    _matched_by_the_rule: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="before")
     @classmethod
     def _camel_case_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict) and any(isinstance(k, str) and k[:1].isupper() for k in data):
-            normalised = {lower_first(k): v for k, v in data.items() if isinstance(k, str) and k[:1].isupper()}
-            normalised.update({k: v for k, v in data.items() if not (isinstance(k, str) and k[:1].isupper())})
+        def lowered(key: object) -> bool:
+            return isinstance(key, str) and key[:1].isupper() and key not in cls._matched_by_the_rule
+
+        if isinstance(data, dict) and any(lowered(k) for k in data):
+            normalised = {lower_first(k): v for k, v in data.items() if lowered(k)}
+            normalised.update({k: v for k, v in data.items() if not lowered(k)})
             return normalised
         return data
 
 
 class QueueInfo(_DetailModel):
-    queue_arn: OptionalText = Field(None, alias="queueArn")
-    queue_type: OptionalText = Field(None, alias="queueType")
-    enqueue_timestamp: ContactTimestamp = Field(None, alias="enqueueTimestamp")
+    queue_arn: OptionalText = None
+    queue_type: OptionalText = None
+    enqueue_timestamp: ContactTimestamp = None
 
 
 class AgentInfo(_DetailModel):
-    agent_arn: OptionalText = Field(None, alias="agentArn")
-    connected_to_agent_timestamp: ContactTimestamp = Field(None, alias="connectedToAgentTimestamp")
-    agent_initiated_hold_duration: NonNegativeInt | None = Field(None, alias="agentInitiatedHoldDuration")
-    after_contact_work_start_timestamp: ContactTimestamp = Field(None, alias="afterContactWorkStartTimestamp")
-    after_contact_work_end_timestamp: ContactTimestamp = Field(None, alias="afterContactWorkEndTimestamp")
-    after_contact_work_duration: NonNegativeInt | None = Field(None, alias="afterContactWorkDuration")
+    agent_arn: OptionalText = None
+    connected_to_agent_timestamp: ContactTimestamp = None
+    agent_initiated_hold_duration: NonNegativeInt | None = None
+    after_contact_work_start_timestamp: ContactTimestamp = None
+    after_contact_work_end_timestamp: ContactTimestamp = None
+    after_contact_work_duration: NonNegativeInt | None = None
 
 
 class ContactEventDetail(_DetailModel):
     """contactId, eventType and instanceArn are what the state cannot do without; the rest may be missing."""
 
-    event_type: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(alias="eventType")
-    contact_id: Identifier = Field(alias="contactId")
-    # The 2021 pages spell it instanceARN (InstanceARN in their PascalCase samples, lowered to instanceARN above).
-    instance_arn: Annotated[str, StringConstraints(min_length=1, max_length=512)] = Field(
-        alias="instanceArn", validation_alias=AliasChoices("instanceArn", "instanceARN")
-    )
+    _matched_by_the_rule = frozenset({"InstanceArn"})
+
+    event_type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    contact_id: Identifier
+    instance_arn: Annotated[str, StringConstraints(min_length=1, max_length=512)]
     channel: Channel = None
-    initiation_method: OptionalText = Field(None, alias="initiationMethod")
-    initial_contact_id: OptionalText = Field(None, alias="initialContactId")
-    previous_contact_id: OptionalText = Field(None, alias="previousContactId")
-    related_contact_id: OptionalText = Field(None, alias="relatedContactId")
-    initiation_timestamp: ContactTimestamp = Field(None, alias="initiationTimestamp")
-    connected_to_system_timestamp: ContactTimestamp = Field(None, alias="connectedToSystemTimestamp")
-    disconnect_timestamp: ContactTimestamp = Field(None, alias="disconnectTimestamp")
-    queue_info: QueueInfo | None = Field(None, alias="queueInfo")
-    agent_info: AgentInfo | None = Field(None, alias="agentInfo")
+    initiation_method: OptionalText = None
+    initial_contact_id: OptionalText = None
+    previous_contact_id: OptionalText = None
+    related_contact_id: OptionalText = None
+    initiation_timestamp: ContactTimestamp = None
+    connected_to_system_timestamp: ContactTimestamp = None
+    disconnect_timestamp: ContactTimestamp = None
+    queue_info: QueueInfo | None = None
+    agent_info: AgentInfo | None = None
 
 
 class ContactEvent(BaseModel):
-    """The EventBridge envelope. `time` is whole seconds; it is None only for a wrapped bare detail."""
+    """The EventBridge envelope. `time` is whole seconds; EventBridge always sets it, a hand-written replay line may
+    not."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
@@ -112,4 +119,3 @@ class ContactEvent(BaseModel):
     account: str | None = None
     region: str | None = None
     detail: ContactEventDetail
-    envelope_missing: bool = Field(False, exclude=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,7 +22,6 @@ from connect_state.models.contact_event import (
     CONTACT_EVENT_DETAIL_TYPE,
     CONTACT_EVENT_SOURCE,
     ContactEvent,
-    ContactEventDetail,
 )
 
 
@@ -59,13 +57,21 @@ def decode_agent_record(data: str, max_bytes: int) -> AgentEvent | Foreign | Rej
         return _classify_invalid_agent_event(payload, error)
 
 
-def _classify_invalid_agent_event(payload: bytes, error: ValidationError) -> Foreign | Rejected:
+def _json_object(raw: str | bytes, kind: str) -> dict[str, Any] | Rejected:
+    """What failed validation, parsed again to say why: a JSON object, or the reason it is not one."""
     try:
-        document = json.loads(payload)
+        document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return Rejected("not JSON")
     if not isinstance(document, dict):
-        return Rejected(f"not an agent event: a JSON {type(document).__name__}, not an object")
+        return Rejected(f"not {kind}: a JSON {type(document).__name__}, not an object")
+    return document
+
+
+def _classify_invalid_agent_event(payload: bytes, error: ValidationError) -> Foreign | Rejected:
+    document = _json_object(payload, "an agent event")
+    if isinstance(document, Rejected):
+        return document
     if "AWSContactTraceRecordFormatVersion" in document:
         return Foreign(ForeignKind.CONTACT_TRACE_RECORD)
     if "AgentARN" not in document and {"ContactId", "InstanceId", "Version"} <= document.keys():
@@ -85,40 +91,30 @@ def parse_contact_event(body: str | bytes) -> ContactEvent | Rejected:
         return _classify_invalid_contact_event(body, error)
 
 
-def _classify_invalid_contact_event(body: str | bytes, error: ValidationError) -> ContactEvent | Rejected:
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return Rejected("not JSON")
-    if not isinstance(document, dict):
-        return Rejected(f"not a contact event: a JSON {type(document).__name__}, not an object")
+def _classify_invalid_contact_event(body: str | bytes, error: ValidationError) -> Rejected:
+    document = _json_object(body, "a contact event")
+    if isinstance(document, Rejected):
+        return document
     if "detail" not in document and "detail-type" not in document:
-        return _wrap_bare_detail(document)
+        if {"contactId", "ContactId"} & document.keys() and {"eventType", "EventType"} & document.keys():
+            return Rejected(
+                "not a contact event: a detail with no EventBridge envelope (the contact events rule and make replay "
+                "deliver whole events)"
+            )
+        return Rejected("not a contact event: no EventBridge envelope and no contactId/eventType")
     detail_type, source = document.get("detail-type"), document.get("source")
     if detail_type != CONTACT_EVENT_DETAIL_TYPE or source != CONTACT_EVENT_SOURCE:
         return Rejected(
             f"not a contact event: detail-type {_short(detail_type)} from source {_short(source)}, expected "
             f"{CONTACT_EVENT_DETAIL_TYPE!r} from {CONTACT_EVENT_SOURCE!r}"
         )
+    detail = document.get("detail")
+    if isinstance(detail, dict) and "instanceArn" not in detail:
+        return Rejected(
+            "not a contact event the rule delivers: no detail.instanceArn (the rule matches on it, spelled so; "
+            "InstanceArn and instanceARN are documentation spellings)"
+        )
     return Rejected(f"invalid contact event: {validation_summary(error)}")
-
-
-def _wrap_bare_detail(document: dict[str, Any]) -> ContactEvent | Rejected:
-    """A doc sample that printed only `detail` (ce01): understood if it is a valid detail, else rejected."""
-    if not ({"contactId", "ContactId"} & document.keys() and {"eventType", "EventType"} & document.keys()):
-        return Rejected("not a contact event: no EventBridge envelope and no contactId/eventType")
-    try:
-        detail = ContactEventDetail.model_validate(document)
-    except ValidationError as error:
-        return Rejected(f"invalid contact event detail (no envelope): {validation_summary(error)}")
-    digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()[:32]
-    return ContactEvent(
-        id=f"no-envelope-{digest}",
-        detail_type=CONTACT_EVENT_DETAIL_TYPE,
-        source=CONTACT_EVENT_SOURCE,
-        detail=detail,
-        envelope_missing=True,
-    )
 
 
 def validation_summary(error: ValidationError) -> str:

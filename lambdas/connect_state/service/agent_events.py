@@ -68,16 +68,15 @@ def process(
     batch: CoalescingBatch[AgentState, AgentObservation] = CoalescingBatch(
         writer, quarantine, QUARANTINE_SOURCE, lambda observation: observation.event_timestamp, clock
     )
-    for record in records:
-        try:
-            decoded = decode_agent_record(record.data, max_event_bytes)
-            if isinstance(decoded, Foreign):
-                batch.report.counts[f"foreign:{decoded.kind}"] += 1
-            elif isinstance(decoded, Rejected):
-                batch.reject(record.sequence_number, decoded.reason, record.data, record.origin)
-            else:
-                observation = agent_state.observe(decoded, record.sequence_number)
-                batch.add(record.sequence_number, observation.agent_arn, observation)
-        except Exception as error:  # a defect on one record must not fail the others
-            batch.fail(record.sequence_number, error)
-    return batch.flush()
+
+    def take(record: StreamRecord) -> None:
+        decoded = decode_agent_record(record.data, max_event_bytes)
+        if isinstance(decoded, Foreign):
+            batch.report.counts[f"foreign:{decoded.kind}"] += 1
+        elif isinstance(decoded, Rejected):
+            batch.reject(record.sequence_number, decoded.reason, record.data, record.origin)
+        else:
+            observation = agent_state.observe(decoded, record.sequence_number)
+            batch.add(record.sequence_number, observation.agent_arn, observation)
+
+    return batch.take_all(records, lambda record: record.sequence_number, take)

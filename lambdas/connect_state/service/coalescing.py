@@ -13,7 +13,7 @@ the item DynamoDB returned can show that there is nothing to write.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -24,6 +24,7 @@ from connect_state.service.ports import ConcurrentUpdateError, Quarantine, Quara
 
 S = TypeVar("S")  # a merged state: AgentState, ContactState
 Obs = TypeVar("Obs")  # an observation: AgentObservation, ContactObservation
+T = TypeVar("T")  # what a batch delivers: a stream record, a queue message
 MAX_WRITE_ATTEMPTS = 5
 CACHE_SIZE = 10_000  # agents or contacts remembered per container: a few MB, enough for every one in flight
 
@@ -166,6 +167,15 @@ class CoalescingBatch(Generic[S, Obs]):
         """An item that could not even be read (a defect): delivered again rather than lost."""
         self.report.failed.append(item_id)
         self.report.results.append(KeyResult(item_id, 1, error=error))
+
+    def take_all(self, items: Iterable[T], item_id: Callable[[T], str], take: Callable[[T], None]) -> BatchReport[S]:
+        """`take` each item (it calls add or reject), then flush; an item `take` raised on is failed, not the batch."""
+        for item in items:
+            try:
+                take(item)
+            except Exception as error:  # a defect on one item must not fail the others
+                self.fail(item_id(item), error)
+        return self.flush()
 
     def flush(self) -> BatchReport[S]:
         """Write every key touched by the batch (one write each, usually) and quarantine the rejects."""

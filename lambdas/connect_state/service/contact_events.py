@@ -129,22 +129,19 @@ def process(
     batch: CoalescingBatch[ContactState, ContactObservation] = CoalescingBatch(
         writer, quarantine, QUARANTINE_SOURCE, lambda observation: observation.event_time, clock
     )
-    for message in messages:
-        try:
-            body = original_body(message.body)  # a quarantined message redriven here by an operator
-            parsed = parse_contact_event(body)
-            if isinstance(parsed, Rejected):
-                batch.reject(message.message_id, parsed.reason, body, message.origin)
-                continue
-            if parsed.envelope_missing:
-                batch.report.counts["no_envelope"] += 1
-            if parsed.detail.event_type not in contact_state.KNOWN_EVENT_TYPES:
-                batch.report.counts["unknown_event_type"] += 1  # kept: it may still carry fields, never moves status
-            observation = contact_state.observe(parsed)
-            batch.add(message.message_id, observation.contact_id, observation)
-        except Exception as error:  # a defect on one message must not fail the others
-            batch.fail(message.message_id, error)
-    report = batch.flush()
+
+    def take(message: QueueMessage) -> None:
+        body = original_body(message.body)  # a quarantined message redriven here by an operator
+        parsed = parse_contact_event(body)
+        if isinstance(parsed, Rejected):
+            batch.reject(message.message_id, parsed.reason, body, message.origin)
+            return
+        if parsed.detail.event_type not in contact_state.KNOWN_EVENT_TYPES:
+            batch.report.counts["unknown_event_type"] += 1  # kept: it may still carry fields, never moves status
+        observation = contact_state.observe(parsed)
+        batch.add(message.message_id, observation.contact_id, observation)
+
+    report = batch.take_all(messages, lambda message: message.message_id, take)
     announced = sum(1 for result in report.results if result.applied and result.applied.announced)
     if announced:
         report.counts["abandoned"] += announced

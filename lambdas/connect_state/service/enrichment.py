@@ -3,7 +3,7 @@
 A batch holds SQS messages whose bodies are COMPLETED contact events (sent at once) or DISCONNECTED ones (sent after
 the delay queue's delay). Per contact:
 1. skip if the stored item needs nothing more (one GetItem: a duplicate COMPLETED, or a fallback after COMPLETED);
-2. wait for a call slot (RateGate: every container shares one ledger of slots, 1/rate seconds each);
+2. wait for a call slot (service.rate_gate.RateGate: every container shares one ledger of slots, 1/rate seconds each);
 3. DescribeContact, then one conditional UpdateItem (see store.contact_state_store.write_enrichment).
 Failures are retried through the queue: the message is reported failed and its visibility timeout set to an
 exponential backoff, so it comes back later without holding a function. Throttling and 5xx go to the dead-letter queue
@@ -30,7 +30,6 @@ from connect_state.domain.enrichment import EnrichmentRequest, Trigger
 from connect_state.models.decoder import Rejected, parse_contact_event
 from connect_state.service.ports import (
     ApiThrottledError,
-    CallSlots,
     ContactApi,
     ContactApiError,
     ContactNotFoundError,
@@ -42,6 +41,7 @@ from connect_state.service.ports import (
     original_body,
     send_all,
 )
+from connect_state.service.rate_gate import RateGate
 
 DEAD_LETTER_SOURCE = "contact-enrichment"
 TRIGGER_PRIORITY = {Trigger.COMPLETED: 0, Trigger.DISCONNECTED: 1}  # COMPLETED decides when both are in a batch
@@ -88,41 +88,6 @@ class BatchReport:
     failed: list[str] = field(default_factory=list)  # the message ids SQS must deliver again (after a backoff)
     contacts: list[ContactEnrichmentResult] = field(default_factory=list)
     dead_lettered: list[tuple[str, str]] = field(default_factory=list)  # (SQS message id, reason)
-
-
-class RateGate:
-    """At most `rate_per_second` calls in any slot-aligned second, across every container: time is cut into slots of
-    1/rate seconds and a call needs its slot claimed (store.call_slots). Slot n starts at n/rate on the epoch clock, so
-    whole seconds hold exactly `rate` slots (for a whole rate), and calls are spread evenly instead of in bursts."""
-
-    def __init__(
-        self,
-        slots: CallSlots,
-        rate_per_second: float,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if rate_per_second <= 0:
-            raise ValueError("rate_per_second must be positive")
-        self._slots = slots
-        self._rate = rate_per_second
-        self._clock = clock
-        self._sleep = sleep
-        self._next_slot = 0  # slots before this one are taken or past, as far as this container knows
-
-    def acquire(self, deadline: float = math.inf) -> bool:
-        """Wait for and claim the next free slot; False (nothing claimed) if it would start after `deadline`."""
-        while True:
-            now = self._clock()
-            slot = max(math.floor(now * self._rate), self._next_slot)
-            start = slot / self._rate
-            if start > deadline:
-                return False
-            if start > now:
-                self._sleep(start - now)
-            self._next_slot = slot + 1
-            if self._slots.claim(slot, int(start)):
-                return True
 
 
 class EnrichmentBatch:
