@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from connect_state.service.ports import QuarantinedRecord, WriteResult
+from connect_state.service.ports import ItemWrite, QuarantinedRecord, WriteResult
 
 
 class InMemoryAgentStateStore:
@@ -15,13 +15,9 @@ class InMemoryAgentStateStore:
         self.requests = 0
 
     def compare_and_set(
-        self,
-        agent_arn: str,
-        expected_versions: Mapping[str, str | None] | None,
-        item: Mapping[str, Any],
-        removable: tuple[str, ...],
-        updated_at: str,
+        self, agent_arn: str, expected_versions: Mapping[str, str | None] | None, write: ItemWrite
     ) -> WriteResult:
+        item, removable, updated_at = write.item, write.removable, write.updated_at
         self.requests += 1
         current = self.items.get(agent_arn)
         if expected_versions is None:

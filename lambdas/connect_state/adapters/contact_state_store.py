@@ -15,7 +15,6 @@ event is written: the state's first write then expects "no `revision` yet", not 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
@@ -23,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from connect_state.adapters.conditional_write import ConditionalWriteTable, condition_failed, old_item
 from connect_state.domain.enrichment import ENRICHMENT_ONLY, SHARED_WITH_CONTACT_EVENTS, Enrichment
-from connect_state.service.ports import ABANDONED_PUBLISHED_AT, Claim, WriteResult
+from connect_state.service.ports import ABANDONED_PUBLISHED_AT, Claim, ItemWrite, WriteResult
 
 _serializer = TypeSerializer()
 CLAIM = "abandonedEventClaim"
@@ -33,17 +32,9 @@ ENRICHMENT_VERSION = "enrichmentVersion"
 
 
 class DynamoDBContactStateStore(ConditionalWriteTable):
-    def compare_and_set(
-        self,
-        contact_id: str,
-        expected_revision: str | None,
-        item: Mapping[str, Any],
-        removable: tuple[str, ...],
-        updated_at: str,
-    ) -> WriteResult:
+    def compare_and_set(self, contact_id: str, expected_revision: str | None, write: ItemWrite) -> WriteResult:
         # "no revision" rather than "no item": enrichment may have created the item first.
-        expected = {"revision": expected_revision}
-        return self._compare_and_set(("contactId", contact_id), expected, item, removable, updated_at)
+        return self._compare_and_set(("contactId", contact_id), {"revision": expected_revision}, write)
 
     def claim_abandoned_publication(self, contact_id: str, token: str, now: str, lease_expired_before: str) -> Claim:
         try:

@@ -15,7 +15,7 @@ from connect_state.domain import agent_state, timestamps
 from connect_state.domain.agent_state import AgentObservation, AgentState
 from connect_state.models.decoder import Foreign, Rejected, decode_agent_record
 from connect_state.service.coalescing import BatchReport, CoalescingBatch, Known, LruCache, StateWriter
-from connect_state.service.ports import AgentStateStore, Quarantine, WriteResult
+from connect_state.service.ports import AgentStateStore, ItemWrite, Quarantine, WriteResult
 
 QUARANTINE_SOURCE = "agent-event-stream"
 
@@ -39,13 +39,12 @@ class AgentTable:
     def write(
         self, key: str, known: Known[AgentState], merged: AgentState, now: datetime
     ) -> tuple[WriteResult, Known[AgentState]]:
-        result = self._store.compare_and_set(
-            key,
-            known.state.versions() if known.state else None,
+        write = ItemWrite(
             agent_state.to_item(merged, self._ttl_days),
             agent_state.OPTIONAL_ATTRIBUTES,
             timestamps.format_timestamp(now),
         )
+        result = self._store.compare_and_set(key, known.state.versions() if known.state else None, write)
         return result, Known(merged)
 
     def read_back(self, current: dict[str, Any] | None) -> Known[AgentState]:

@@ -33,6 +33,7 @@ from connect_state.service.ports import (
     Claim,
     ContactStateStore,
     EventPublisher,
+    ItemWrite,
     Quarantine,
     WriteResult,
     original_body,
@@ -67,9 +68,8 @@ class ContactTable:
         self, key: str, known: Known[ContactState], merged: ContactState, now: datetime
     ) -> tuple[WriteResult, Known[ContactState]]:
         item = contact_state.to_item(merged, self._ttl_days, int(now.timestamp()))
-        result = self._store.compare_and_set(
-            key, known.expected, item, contact_state.REMOVABLE_ATTRIBUTES, timestamps.format_timestamp(now)
-        )
+        write = ItemWrite(item, contact_state.REMOVABLE_ATTRIBUTES, timestamps.format_timestamp(now))
+        result = self._store.compare_and_set(key, known.expected, write)
         return result, Known(merged, item[contact_state.REVISION], known.announced)
 
     def read_back(self, current: dict[str, Any] | None) -> Known[ContactState]:

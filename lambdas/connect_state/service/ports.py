@@ -33,16 +33,21 @@ class WriteResult:
     current: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class ItemWrite:
+    """What a compare-and-set writes: SET every attribute of `item` and `updatedAt`, REMOVE the `removable` attributes
+    that `item` lacks."""
+
+    item: Mapping[str, Any]
+    removable: tuple[str, ...]
+    updated_at: str
+
+
 class AgentStateStore(Protocol):
     def compare_and_set(
-        self,
-        agent_arn: str,
-        expected_versions: Mapping[str, str | None] | None,
-        item: Mapping[str, Any],
-        removable: tuple[str, ...],
-        updated_at: str,
+        self, agent_arn: str, expected_versions: Mapping[str, str | None] | None, write: ItemWrite
     ) -> WriteResult:
-        """Write `item` only if the stored item still has `expected_versions` (None: only if there is no item)."""
+        """Write only if the stored item still has `expected_versions` (None: only if there is no item)."""
         ...
 
 
@@ -54,15 +59,8 @@ class Claim(StrEnum):
 
 
 class ContactStateStore(Protocol):
-    def compare_and_set(
-        self,
-        contact_id: str,
-        expected_revision: str | None,
-        item: Mapping[str, Any],
-        removable: tuple[str, ...],
-        updated_at: str,
-    ) -> WriteResult:
-        """Write `item` only if the stored item has `expected_revision` (None: only if it has no revision yet)."""
+    def compare_and_set(self, contact_id: str, expected_revision: str | None, write: ItemWrite) -> WriteResult:
+        """Write only if the stored item has `expected_revision` (None: only if it has no revision yet)."""
         ...
 
     def claim_abandoned_publication(
