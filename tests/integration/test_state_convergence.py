@@ -57,6 +57,8 @@ def stored_items(table_name: str, key: str) -> dict[str, dict[str, Any]]:
     return {item[key]["S"]: {name: _deserializer.deserialize(value) for name, value in item.items()} for item in items}
 
 
+# Slow: the in-memory twin (tests/unit/test_agent_state_properties.py) runs in the fast loop; CI runs this one too.
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None)
 @given(data=st.data(), records=st.one_of(agent_sessions(), st.just(REAL_SAMPLES)))
 def test_agent_conditional_writes_converge_on_dynamodb(data: st.DataObject, records: list[Record]) -> None:
