@@ -52,7 +52,7 @@ from stacks import config as deployment_config
 
 REPO = Path(__file__).resolve().parents[1]
 CDK = REPO / "node_modules" / ".bin" / "cdk"
-STACK_NAME = "ConnectRealtimeState"
+STACK_NAME = deployment_config.STACK_NAME
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 # Credentials and settings of the caller that must not reach the CLI: AWS_PROFILE would even make the SDK skip the
 # environment credentials.

@@ -11,17 +11,16 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
+from stacks.config import CDK_JSON, STACK_NAME, ConfigError, load_config
+
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
-DEFAULT_STACK_NAME = "ConnectRealtimeState"
-CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 # Throttling (a shard's 5 reads/s are shared with the live mapping, SQS and Lambda limits) is retried with backoff.
 RETRYING = Config(retries={"mode": "standard", "max_attempts": 10})
 
@@ -72,15 +71,16 @@ def default_region() -> str:
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         if os.environ.get(name):
             return os.environ[name]
-    arn: Any = json.loads(CDK_JSON.read_text())["context"]["connectInstanceArn"]
-    first = arn[0] if isinstance(arn, list) else arn
-    return str(first).split(":")[3]
+    try:
+        return load_config(json.loads(CDK_JSON.read_text())["context"]).region
+    except ConfigError as error:
+        raise OperationError(f"{error} (or give --region)") from None
 
 
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
     """The options every tool takes."""
     result = argparse.ArgumentParser(prog=f"python -m {prog}", description=description)
-    result.add_argument("--stack", default=DEFAULT_STACK_NAME, help="the deployed stack (default: %(default)s)")
+    result.add_argument("--stack", default=STACK_NAME, help="the deployed stack (default: %(default)s)")
     result.add_argument("--region", help="default: AWS_REGION, else the Region of cdk.json's connectInstanceArn")
     return result
 

@@ -8,10 +8,10 @@ import os
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.config import load_config
+from stacks.config import STACK_NAME, load_config
 from stacks.realtime_state_stack import RealtimeStateStack
 
-STACK_NAME = "ConnectRealtimeState"
+__all__ = ["STACK_NAME", "build_app"]
 
 
 def build_app(app: cdk.App) -> RealtimeStateStack:

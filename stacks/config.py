@@ -40,6 +40,8 @@ EXAMPLE_INSTANCE_ARN = "arn:aws:connect:eu-west-2:111122223333:instance/11111111
 # The documented example: what the tests and the demo build the app from, whatever the user's cdk.json says.
 EXAMPLE_CONTEXT: Mapping[str, Any] = types.MappingProxyType({"connectInstanceArn": EXAMPLE_INSTANCE_ARN})
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
+# The one stack the app deploys: the CLI, the tools (preflight, teardown, ops/) and the demo name it so.
+STACK_NAME = "ConnectRealtimeState"
 
 
 class ConfigError(ValueError):
@@ -328,10 +330,9 @@ def _nested_model(field: FieldInfo) -> type[BaseModel] | None:
 
 
 def _unknown(key: str) -> str:
-    known = list(setting_keys())
-    exact = [k for k in known if k.lower() == key.lower()]
-    lowered = {k.lower(): k for k in known}
-    close = exact or [lowered[k] for k in difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.6)]
+    lowered = {k.lower(): k for k in setting_keys()}
+    matches = [key.lower()] if key.lower() in lowered else difflib.get_close_matches(key.lower(), lowered, n=1)
+    close = [lowered[k] for k in matches]
     if close:
         return f'cdk.json context "{key}": no such setting; did you mean "{close[0]}"?'
     return f'cdk.json context "{key}": no such setting (the settings are in README "Configuration")'

@@ -16,16 +16,21 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stacks.config import CONNECT_INSTANCE_ARN, EXAMPLE_INSTANCE_ARN, ConfigError, DeploymentConfig, load_config
+from stacks.config import (
+    CDK_JSON,
+    CONNECT_INSTANCE_ARN,
+    EXAMPLE_INSTANCE_ARN,
+    STACK_NAME,
+    ConfigError,
+    DeploymentConfig,
+    load_config,
+)
 
-STACK_NAME = "ConnectRealtimeState"
-CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 COMMANDS = ("bootstrap", "deploy", "diff", "destroy")
 DEFAULT_QUALIFIER = "hnb659fds"
 QUALIFIER_KEY = "@aws-cdk/core:bootstrapQualifier"

@@ -21,8 +21,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError
 
-from stacks.config import ConfigError
-from tools.preflight import STACK_NAME, PreflightError, check, prepare
+from stacks.config import STACK_NAME, ConfigError
+from tools.preflight import PreflightError, check, prepare
 
 REPO = Path(__file__).resolve().parents[1]
 CDK = ["npx", "--no-install", "cdk"]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.infrastructure.conftest import synth
-from tools import preflight, sam_template, teardown
+from tools import sam_template, teardown
 
 # The CLI's synth is shared by the tests that read it (one worker); the in-process synth by the "cdk" group's tests.
 # Tests that run the CDK CLI, SAM, make or pytest in a process are marked slow (not in make test-fast).
@@ -274,12 +274,6 @@ def test_make_test_runs_pytest_without_xdist_status_lines(tmp_path: Path) -> Non
     # Then every line is pytest's own: no "bringing up nodes..."
     assert next(line for line in result.stdout.splitlines() if line.strip()).startswith("..")
     assert "bringing up nodes" not in result.stdout + result.stderr
-
-
-def test_the_tools_name_the_stack_the_app_deploys() -> None:
-    from stacks.app_factory import STACK_NAME
-
-    assert preflight.STACK_NAME == STACK_NAME  # tools.teardown names the stack with it too
 
 
 @pytest.mark.slow

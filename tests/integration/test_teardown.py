@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import boto3
 import pytest
 
+from stacks.config import STACK_NAME
 from tools import teardown
-from tools.preflight import STACK_NAME
 
 REGION = "eu-west-2"
 # The tools read cdk.json as the CLI does: give them the example, whatever the user's cdk.json says.

@@ -80,12 +80,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # quarantined with its reason, not reported as a failure that Lambda retries forever.
     deps = dependencies()
     report = process(records, deps.writer, deps.quarantine, deps.config.max_agent_event_bytes)
+    _log(report)
     _emit_metrics(report)
     return {"batchItemFailures": [{"itemIdentifier": sequence_number} for sequence_number in report.failed]}
 
 
 def _emit_metrics(report: BatchReport[AgentState]) -> None:
-    _log(report)
     add_batch_metrics(report, METRIC_NAMES, MetricName.AGENT_EVENTS_RETRIED, MetricName.AGENT_EVENT_LAG_SECONDS)
 
 
