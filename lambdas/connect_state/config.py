@@ -14,13 +14,16 @@ import json
 import os
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from connect_state.models.board_settings import WallboardSettings
+
 
 class Env(StrEnum):
-    """Every variable the stack sets on a function (stacks/constructs/*_consumer.py, contact_enrichment.py)."""
+    """Every variable the stack sets on a function (stacks/constructs/*_consumer.py, contact_enrichment.py,
+    wallboard_read_model.py)."""
 
     AGENT_TABLE_NAME = "AGENT_TABLE_NAME"
     CONTACT_TABLE_NAME = "CONTACT_TABLE_NAME"
@@ -34,6 +37,10 @@ class Env(StrEnum):
     RATE_PER_SECOND = "RATE_PER_SECOND"
     MAX_ATTEMPTS = "MAX_ATTEMPTS"
     NOT_FOUND_ATTEMPTS = "NOT_FOUND_ATTEMPTS"
+    BOARD_TABLE_NAME = "BOARD_TABLE_NAME"
+    WALLBOARD_SETTINGS = "WALLBOARD_SETTINGS"  # models.board_settings.WallboardSettings, as JSON
+    CHANNEL_PUBLISH_URL = "CHANNEL_PUBLISH_URL"  # AppSync Events HTTP publish URL, or `disabled`
+    CHANNEL_PUBLISH_AUTH = "CHANNEL_PUBLISH_AUTH"  # iam | none
 
 
 class _FromEnvironment(BaseModel):
@@ -69,6 +76,32 @@ class EnrichmentConfig(_FromEnvironment):
     @classmethod
     def _pairs(cls, value: object) -> object:
         return dict(json.loads(value)) if isinstance(value, str) else value
+
+
+PUBLISHING_DISABLED = "disabled"
+
+
+class BoardConfig(_FromEnvironment):
+    agent_table_name: str = Field(min_length=3, alias=Env.AGENT_TABLE_NAME.value)
+    contact_table_name: str = Field(min_length=3, alias=Env.CONTACT_TABLE_NAME.value)
+    board_table_name: str = Field(min_length=3, alias=Env.BOARD_TABLE_NAME.value)
+    settings: WallboardSettings = Field(alias=Env.WALLBOARD_SETTINGS.value)
+    # `disabled`: nothing is published (the rows and sequence numbers are still kept), until a channel service exists.
+    channel_publish_url: str = Field(min_length=1, alias=Env.CHANNEL_PUBLISH_URL.value)
+    channel_publish_auth: Literal["iam", "none"] = Field(alias=Env.CHANNEL_PUBLISH_AUTH.value)
+
+    @field_validator("settings", mode="before")
+    @classmethod
+    def _settings(cls, value: object) -> object:
+        return WallboardSettings.from_environment(value) if isinstance(value, str) else value
+
+    @property
+    def publishing(self) -> bool:
+        return self.channel_publish_url != PUBLISHING_DISABLED
+
+
+def board_config() -> BoardConfig:
+    return BoardConfig.model_validate(dict(os.environ))
 
 
 def agent_events_config() -> AgentEventsConfig:

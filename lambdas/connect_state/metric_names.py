@@ -40,6 +40,12 @@ class MetricName(StrEnum):
     CONTACT_ENRICHMENT_POSTPONE_FAILED = "ContactEnrichmentPostponeFailed"
     DESCRIBE_CONTACT_CALLS = "DescribeContactCalls"
     DESCRIBE_CONTACT_THROTTLED = "DescribeContactThrottled"
+    # Board function (the live wallboard's read model)
+    BOARD_STREAM_RECORDS = "BoardStreamRecords"  # state table changes read from both streams
+    BOARD_CHANNELS_RECOMPUTED = "BoardChannelsRecomputed"  # channels whose figures were recomputed (<= 1 per batch)
+    BOARD_MESSAGES_PUBLISHED = "BoardMessagesPublished"  # messages sent to the channel service (0 while disabled)
+    BOARD_AGENT_ROWS_WRITTEN = "BoardAgentRowsWritten"  # agent rows put or deleted (a heartbeat writes none)
+    BOARD_BATCHES_RETRIED = "BoardBatchesRetried"  # batches handed back to Lambda whole (a read or publish failed)
 
 
 # Every event a function read and understood, whatever it changed: the silence alarms count these.

@@ -180,3 +180,42 @@ def test_item_has_the_documented_attributes() -> None:
     ]
     assert item["activity"] == "ON_CONTACT"
     assert item["ttl"] == 1561367035 + TTL_DAYS * 86_400  # event time + stateTtlDays: a function of the event
+
+
+def test_item_lists_the_queues_of_the_routing_profile_without_the_agents_own_queue() -> None:
+    # Given the real ae07: ten InboundQueues, one of them the agent's own queue (queue/agent/<id>, Name null)
+    item = item_after(samples.sample("ae07"))
+    # Then the item has the nine routing-profile queues, sorted: the wallboard's "agents staffed for this queue"
+    instance = "arn:aws:connect:eu-central-1:443350248290:instance/0b89d1f7-ab32-48f8-9870-67be7409181f"
+    queues = item["routingProfileQueueArns"]
+    assert len(queues) == 9
+    assert queues == sorted(queues)
+    assert f"{instance}/queue/86841fd9-2515-49aa-bbec-45f19cfd0540" in queues
+    assert not any("/queue/agent/" in queue for queue in queues)
+
+
+def test_an_event_without_configuration_leaves_the_routing_profile_queues_unknown() -> None:
+    # Given an event whose snapshot has no Configuration (a fragment-like HEART_BEAT)
+    event = samples.sample("ae07")
+    event["CurrentAgentSnapshot"].pop("Configuration")
+    item = item_after(event)
+    # Then the attribute is absent (unknown), not an empty list (serves no queue)
+    assert "routingProfileQueueArns" not in item
+
+
+def test_a_newer_routing_profile_replaces_the_queues_served() -> None:
+    # Given the agent moved to a routing profile with other queues (a configuration STATE_CHANGE)
+    older = agent_event(agent_arn(1), "STATE_CHANGE", timestamp(10), Snapshot(), None)
+    newer = agent_event(agent_arn(1), "STATE_CHANGE", timestamp(20), Snapshot(), None)
+    newer["CurrentAgentSnapshot"]["Configuration"]["RoutingProfile"]["InboundQueues"] = [
+        {"ARN": "arn:aws:connect:eu-west-2:111122223333:instance/i/queue/support", "Name": "Support"},
+        {"ARN": "arn:aws:connect:eu-west-2:111122223333:instance/i/queue/billing", "Name": "Billing"},
+    ]
+    # When they arrive in either order
+    for events in ((older, newer), (newer, older)):
+        item = item_after(*events)
+        # Then the newest event's queues are the item's
+        assert item["routingProfileQueueArns"] == [
+            "arn:aws:connect:eu-west-2:111122223333:instance/i/queue/billing",
+            "arn:aws:connect:eu-west-2:111122223333:instance/i/queue/support",
+        ]

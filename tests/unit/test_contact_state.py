@@ -153,6 +153,26 @@ def test_queued_contact_is_in_the_queue_index_until_it_leaves() -> None:
     assert "queuedSince" in contact_state.REMOVABLE_ATTRIBUTES
 
 
+def test_a_contact_keeps_when_it_was_queued_after_it_leaves_the_queue() -> None:
+    # Given a contact answered after waiting in its queue, and an IVR-only contact that never queued
+    events = GENERATED["inbound answered"]
+    queued = contact_state.to_item(state_of(observe_all(events[:3])), TTL_DAYS, NOW)
+    answered = contact_state.to_item(state_of(observe_all(events)), TTL_DAYS, NOW)
+    ivr_only = contact_state.to_item(state_of(observe_all(GENERATED["ivr only"])), TTL_DAYS, NOW)
+    # Then `enqueuedAt` (the byQueueEnqueued index's sort key: the board's "contacts queued today") is set once the
+    # contact queued and stays after it left the queue; a contact that never queued has none
+    assert queued["enqueuedAt"] == queued["enqueueTimestamp"]
+    assert answered["enqueuedAt"] == answered["enqueueTimestamp"]
+    assert "queuedSince" not in answered
+    assert "enqueuedAt" not in ivr_only
+
+
+def test_enqueued_at_falls_back_to_the_queued_event_time_like_queued_since() -> None:
+    for order in (QUEUED_2021, QUEUED_2021[::-1]):
+        item = contact_state.to_item(state_of(observe_all(order)), TTL_DAYS, NOW)
+        assert item["enqueuedAt"] == item["queuedSince"] == "2025-03-04T09:00:14.000Z"
+
+
 def test_a_queued_contact_without_enqueue_timestamp_is_in_its_queue_since_the_queued_event() -> None:
     # Given a 2021-style QUEUED voice event (queueInfo: queueArn and queueType only) and the events before it
     for order in (QUEUED_2021, QUEUED_2021[::-1]):

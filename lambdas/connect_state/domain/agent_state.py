@@ -19,7 +19,7 @@ from typing import Any
 
 from connect_state.domain import timestamps, versioned
 from connect_state.domain.versioned import Outcome, Versioned
-from connect_state.models.agent_event import AgentContact, AgentEvent, AgentSnapshot
+from connect_state.models.agent_event import AgentContact, AgentEvent, AgentSnapshot, RoutingProfile
 
 # What a wallboard shows while the agent has contacts: the highest-ranked contact state wins.
 ACTIVITY_BY_CONTACT_STATE: Mapping[str, str] = {
@@ -58,10 +58,12 @@ SNAPSHOT_ATTRIBUTES = (
     "contacts",
     "routingProfileArn",
     "routingProfileName",
+    "routingProfileQueueArns",
     "lastEventId",
     "lastEventType",
     "lastEventTimestamp",
 )
+OWN_QUEUE = "/queue/agent/"  # an agent's own queue (transfers to that agent), in every routing profile
 ORDER_KEY = "orderKey"
 LOGIN_ORDER_KEY = "loginOrderKey"
 ACW_ORDER_KEY = "afterContactWorkOrderKey"
@@ -223,11 +225,21 @@ def _snapshot_attributes(event: AgentEvent) -> dict[str, Any]:
         "contacts": [_contact(contact) for contact in snapshot.contacts],
         "routingProfileArn": routing_profile.arn if routing_profile else None,
         "routingProfileName": routing_profile.name if routing_profile else None,
+        "routingProfileQueueArns": _queues_served(routing_profile),
         "lastEventId": event.event_id,
         "lastEventType": event.event_type,
         "lastEventTimestamp": timestamps.canonical(event.event_timestamp),
     }
     return {name: value for name, value in attributes.items() if value is not None}  # absent means unknown
+
+
+def _queues_served(routing_profile: RoutingProfile | None) -> list[str] | None:
+    """The routing profile's inbound queues without the agent's own queue (`.../queue/agent/<id>`, which only
+    transfers to this agent use): the queues a wallboard counts the agent as staffed for. Sorted, so the same
+    profile always gives the same list; None when the event does not carry the queues."""
+    if routing_profile is None or routing_profile.inbound_queues is None:
+        return None
+    return sorted({queue.arn for queue in routing_profile.inbound_queues if queue.arn and OWN_QUEUE not in queue.arn})
 
 
 def _contact(contact: AgentContact) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from operations that are commutative, associative and idempotent (a join-semilat
 - every other attribute (channel, queueArn, agentArn, after-contact work, …): the value from the event with the
   highest order key among the events that carry it. The key is (stage rank, envelope time, EventBridge id), so the
   furthest stage wins, then the newest event; equal keys (the same event twice) fall back to the value itself.
-`status`, `abandoned`, `queuedSince` and `ttl` are derived from those when the item is written, never merged.
+`status`, `abandoned`, `queuedSince`, `enqueuedAt` and `ttl` are derived from those when the item is written, never
+merged.
 A timestamp proves its stage was reached even if that stage's own event was lost (each event repeats the
 cumulative fields seen so far), so `status` is the furthest stage evidenced by an event type or by a timestamp.
 """
@@ -218,9 +219,12 @@ def to_item(state: ContactState, ttl_days: int, now_epoch_seconds: int) -> dict[
     if status is not None:
         item["status"] = status
     item["abandoned"] = state.abandoned
-    if status == "QUEUED" and state.enqueued_at is not None:
-        # Sparse sort key of the byQueue index: only contacts waiting in a queue are in it.
-        item["queuedSince"] = state.enqueued_at
+    if state.enqueued_at is not None:
+        # Sort key of the byQueueEnqueued index (the board's contacts queued in an interval): set once queued, kept.
+        item["enqueuedAt"] = state.enqueued_at
+        if status == "QUEUED":
+            # Sparse sort key of the byQueue index: only contacts waiting in a queue are in it.
+            item["queuedSince"] = state.enqueued_at
     if state.stages:
         item[STAGES_SEEN] = set(state.stages)
     if state.first_event_time is not None:

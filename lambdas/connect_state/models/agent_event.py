@@ -3,7 +3,7 @@
 Shaped by what Connect really sends (shared SCHEMA-NOTES.md §1): PascalCase keys; `null` where the docs say
 "required" (PreviousAgentSnapshot, AgentHierarchyGroups, Queue.Name, ConnectedToAgentTimestamp); fields that older
 captures lack (AgentStatus.Type, Concurrency, Channels, NextAgentStatus); unknown fields ignored. Only what the state
-needs is modelled: the rest (queues, hierarchy, proficiencies) is accepted unvalidated, which also keeps validation
+needs is modelled: the rest (hierarchy, proficiencies, concurrency) is accepted unvalidated, which also keeps validation
 close to the cost of `json.loads`.
 """
 
@@ -64,11 +64,17 @@ class NextAgentStatus(Reference):
     enqueue_timestamp: OptionalTimestamp = None
 
 
+class RoutingProfile(Reference):
+    # The queues the agent serves. Includes the agent's own queue (`.../queue/agent/<id>`, Name null); None when the
+    # event does not say (which is not the same as serving no queue).
+    inbound_queues: tuple[Reference, ...] | None = None
+
+
 class AgentConfiguration(_ConnectModel):
     first_name: OptionalText = None
     last_name: OptionalText = None
     username: OptionalText = None
-    routing_profile: Reference | None = None
+    routing_profile: RoutingProfile | None = None
 
 
 class AgentContact(_ConnectModel):

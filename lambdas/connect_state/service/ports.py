@@ -6,7 +6,7 @@ them in memory (tests/fakes.py). No AWS SDK here, so importing a service loads n
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -178,3 +178,80 @@ def original_body(body: str) -> str:
     if isinstance(document, dict) and isinstance(document.get("raw"), str) and not document.get("rawTruncated"):
         return str(document["raw"])
     return body
+
+
+# --- the live wallboard (service.board) ---------------------------------------------------------------------------
+Clock = Callable[[], str]  # the canonical ISO instant the board's figures are computed at ("now")
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """An agent row of the board's read model, with the agent item's order keys it was built from."""
+
+    agent_arn: str
+    row: Mapping[str, Any]
+    versions: Mapping[str, str | None]  # orderKey, loginOrderKey, afterContactWorkOrderKey (None: absent)
+    ttl: int | None = None
+
+
+@dataclass(frozen=True)
+class ChannelSequence:
+    channel: str
+    seq: int
+    queue_arn: str | None = None  # for a queue channel: the queue it shows
+
+
+class BoardStateReader(Protocol):
+    """The two state tables, as the board reads them."""
+
+    def agent_items(self, agent_arns: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The current agent items (strongly consistent); an agent with no item (expired) is not in the answer."""
+        ...
+
+    def contact_items(self, contact_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The current contact items (strongly consistent), by contact id."""
+        ...
+
+    def waiting_contacts(self, queue_arn: str) -> list[dict[str, Any]]:
+        """The contacts waiting in the queue now (the byQueue index), oldest first."""
+        ...
+
+    def enqueued_contacts(self, queue_arn: str, since: str) -> list[dict[str, Any]]:
+        """The queue's contacts with `enqueuedAt` >= since (the byQueueEnqueued index)."""
+        ...
+
+
+class BoardRowStore(Protocol):
+    """The board's read model: agent rows and channel sequence numbers."""
+
+    def rows(self, agent_arns: Sequence[str]) -> dict[str, StoredRow]:
+        """The stored rows of these agents (strongly consistent)."""
+        ...
+
+    def all_rows(self) -> list[StoredRow]: ...
+
+    def put_row(self, stored: StoredRow) -> bool:
+        """Write unless a newer row is stored (a stored order key above the row's); False: not written."""
+        ...
+
+    def delete_row(self, stored: StoredRow) -> bool:
+        """Delete the row if it still has `stored.versions`; False: another row is stored now."""
+        ...
+
+    def next_seq(self, channel: str, queue_arn: str | None = None) -> int:
+        """The channel's next sequence number (atomic ADD); the first one is 1."""
+        ...
+
+    def current_seq(self, channel: str) -> int:
+        """The channel's last sequence number handed out (0: none yet)."""
+        ...
+
+    def queue_channels(self) -> list[ChannelSequence]:
+        """Every queue channel that has had a sequence number, with its queue and its last number."""
+        ...
+
+
+class ChannelPublisher(Protocol):
+    def publish(self, channel: str, messages: Sequence[Mapping[str, Any]]) -> None:
+        """Publish the messages (each one event) to the channel; raises if they could not be published."""
+        ...

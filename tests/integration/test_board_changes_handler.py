@@ -1,0 +1,243 @@
+"""The board function against moto's DynamoDB: the three tables, stream records in, rows, sequence numbers and
+messages out; and the snapshot handler.
+
+No captured DynamoDB stream record exists in ../shared/connect-events (lambda_envelopes has only a Kinesis one), so the
+records here are BUILT from the documented shape of a DynamoDB Streams record as Lambda delivers it (Lambda developer
+guide, "Using AWS Lambda with Amazon DynamoDB": Records[].eventName, .dynamodb.Keys / NewImage / OldImage /
+SequenceNumber / StreamViewType, .eventSourceARN), with NEW_AND_OLD_IMAGES as the stack configures the streams.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from boto3.dynamodb.types import TypeSerializer
+
+from connect_state.config import Env
+from connect_state.domain import board
+from connect_state.handlers import board_changes, board_snapshot
+from tests.fakes import RecordingChannelPublisher
+from tests.integration.conftest import create_agent_table
+from tests.lambda_context import FakeLambdaContext
+
+INSTANCE = "arn:aws:connect:eu-west-2:111122223333:instance/aaaaaaaa-bbbb-cccc-dddd-111111111111"
+SALES = f"{INSTANCE}/queue/11111111-2222-3333-4444-555555555555"
+AGENT = f"{INSTANCE}/agent/agent-1"
+NOW = "2026-11-20T10:00:00.000Z"
+STREAM = "arn:aws:dynamodb:eu-west-2:111122223333:table/{table}/stream/2026-11-20T00:00:00.000"
+_serializer = TypeSerializer()
+
+
+def create_contact_table() -> None:
+    """The contact state table with the indexes the board reads (stacks/constructs/state_tables.py)."""
+    string: Any = "S"
+    indexes = {"byQueue": "queuedSince", "byQueueEnqueued": "enqueuedAt"}
+    boto3.client("dynamodb").create_table(
+        TableName="contact-state",
+        KeySchema=[{"AttributeName": "contactId", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": string}
+            for name in ("contactId", "queueArn", "queuedSince", "enqueuedAt")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": name,
+                "KeySchema": [
+                    {"AttributeName": "queueArn", "KeyType": "HASH"},
+                    {"AttributeName": sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for name, sort_key in indexes.items()
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def create_board_table() -> None:
+    boto3.client("dynamodb").create_table(
+        TableName="board",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.fixture
+def published(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingChannelPublisher]:
+    create_agent_table()
+    create_contact_table()
+    create_board_table()
+    monkeypatch.setenv(Env.AGENT_TABLE_NAME, "agent-state")
+    monkeypatch.setenv(Env.CONTACT_TABLE_NAME, "contact-state")
+    monkeypatch.setenv(Env.BOARD_TABLE_NAME, "board")
+    monkeypatch.setenv(Env.WALLBOARD_SETTINGS, json.dumps({"queueNames": {SALES: "Sales"}}))
+    monkeypatch.setenv(Env.CHANNEL_PUBLISH_URL, "disabled")
+    monkeypatch.setenv(Env.CHANNEL_PUBLISH_AUTH, "none")
+    recorder = RecordingChannelPublisher()
+    # How the demo substitutes its simulated clock (and here, a publisher that records)
+    board_changes.dependencies.reset(lambda: board_changes.build(clock=lambda: NOW, publisher=recorder))
+    yield recorder
+    board_changes.dependencies.reset()
+
+
+def put(table: str, item: dict[str, Any]) -> None:
+    boto3.resource("dynamodb").Table(table).put_item(Item=item)
+
+
+def record(
+    table: str, keys: dict[str, str], new: dict[str, Any] | None, old: dict[str, Any] | None, sequence: str
+) -> dict[str, Any]:
+    """One DynamoDB Streams record as Lambda delivers it (BUILT, see the module docstring)."""
+    stream: dict[str, Any] = {
+        "ApproximateCreationDateTime": 1_795_000_000,
+        "Keys": {name: {"S": value} for name, value in keys.items()},
+        "SequenceNumber": sequence,
+        "SizeBytes": 512,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    if new is not None:
+        stream["NewImage"] = {name: _serializer.serialize(value) for name, value in new.items()}
+    if old is not None:
+        stream["OldImage"] = {name: _serializer.serialize(value) for name, value in old.items()}
+    event_name = "INSERT" if old is None else ("REMOVE" if new is None else "MODIFY")
+    return {
+        "eventID": f"event-{sequence}",
+        "eventName": event_name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "eu-west-2",
+        "dynamodb": stream,
+        "eventSourceARN": STREAM.format(table=table),
+    }
+
+
+AGENT_ITEM = {
+    "agentArn": AGENT,
+    "agentId": "agent-1",
+    "firstName": "Ada",
+    "lastName": "Lovelace",
+    "statusName": "Available",
+    "statusType": "ROUTABLE",
+    "loggedIn": True,
+    "activity": "AVAILABLE",
+    "contacts": [],
+    "routingProfileQueueArns": [SALES],
+    "orderKey": "2026-11-20T09:59:00.000Z#1#e-1",
+    "ttl": 1_900_000_000,
+}
+WAITING = {
+    "contactId": "contact-1",
+    "queueArn": SALES,
+    "channel": "VOICE",
+    "status": "QUEUED",
+    "abandoned": False,
+    "enqueueTimestamp": "2026-11-20T09:59:30.000Z",
+    "enqueuedAt": "2026-11-20T09:59:30.000Z",
+    "queuedSince": "2026-11-20T09:59:30.000Z",
+    "customerEndpoint": "+441234567890",  # never on a board (not a contract attribute; here to prove it)
+}
+
+
+def batch() -> dict[str, Any]:
+    put("agent-state", AGENT_ITEM)
+    put("contact-state", WAITING)
+    return {
+        "Records": [
+            record("agent-state", {"agentArn": AGENT}, AGENT_ITEM, None, "100"),
+            record("contact-state", {"contactId": "contact-1"}, WAITING, None, "200"),
+        ]
+    }
+
+
+def test_a_batch_writes_the_agent_row_and_publishes_one_message_per_channel(
+    published: RecordingChannelPublisher,
+) -> None:
+    # When a batch with an agent change and a contact change in Sales is handled
+    response = board_changes.lambda_handler(batch(), FakeLambdaContext())
+    # Then nothing is retried, and one message per channel went out: the agent list and Sales
+    assert response == {"batchItemFailures": []}
+    channels = [channel for channel, _ in published.published]
+    assert channels == [board.AGENTS_CHANNEL, board.queue_channel(SALES)]
+    delta, view = (message for _, message in published.published)
+    assert (delta["kind"], delta["seq"], delta["asOf"]) == ("delta", 1, NOW)
+    assert delta["upserts"][0]["name"] == "Ada Lovelace"
+    assert delta["counts"]["AGENTS_AVAILABLE"] == 1
+    queue = view["queue"]
+    assert (queue["name"], queue["CONTACTS_IN_QUEUE"], queue["OLDEST_CONTACT_AGE"]) == ("Sales", 1, 30)
+    assert (queue["AGENTS_STAFFED"], queue["AGENTS_AVAILABLE"], queue["CONTACTS_QUEUED"]) == (1, 1, 1)
+    assert sorted(view["changed"]) == sorted([AGENT, "contact-1"])
+    assert "+441234567890" not in json.dumps(published.published)
+    # and the board table has the row (with the agent item's order keys and ttl) and the channels' numbers
+    items = boto3.resource("dynamodb").Table("board").scan()["Items"]
+    row = next(i for i in items if i["pk"] == "AGENT")
+    assert (row["sk"], row["orderKey"], row["ttl"]) == (AGENT, AGENT_ITEM["orderKey"], 1_900_000_000)
+    sequences = {i["sk"]: (i["seq"], i.get("queueArn")) for i in items if i["pk"] == "CHANNEL"}
+    assert sequences == {board.AGENTS_CHANNEL: (1, None), board.queue_channel(SALES): (1, SALES)}
+
+
+def test_a_redelivered_batch_moves_no_figure_and_writes_no_row(published: RecordingChannelPublisher) -> None:
+    event = batch()
+    board_changes.lambda_handler(event, FakeLambdaContext())
+    first_view = published.published[-1][1]
+    # When Lambda delivers the same batch again
+    board_changes.lambda_handler(event, FakeLambdaContext())
+    # Then the agent row is unchanged (no delta), and Sales is recomputed to the same figures with a new number
+    channel, again = published.published[-1]
+    assert len(published.published) == 3
+    assert channel == board.queue_channel(SALES)
+    assert again["seq"] == first_view["seq"] + 1
+    assert again["queue"] == first_view["queue"]
+
+
+def test_an_expired_agent_leaves_the_board(published: RecordingChannelPublisher) -> None:
+    board_changes.lambda_handler(batch(), FakeLambdaContext())
+    # When TTL deletes the agent item (a REMOVE record, old image only)
+    boto3.resource("dynamodb").Table("agent-state").delete_item(Key={"agentArn": AGENT})
+    event = {"Records": [record("agent-state", {"agentArn": AGENT}, None, AGENT_ITEM, "300")]}
+    board_changes.lambda_handler(event, FakeLambdaContext())
+    # Then its row is deleted, the delta removes it, and Sales no longer counts it
+    removed = [m for _, m in published.published if m["channel"] == board.AGENTS_CHANNEL][-1]
+    assert removed["removes"] == [AGENT]
+    sales = [m for _, m in published.published if m["channel"] == board.queue_channel(SALES)][-1]
+    assert sales["queue"]["AGENTS_STAFFED"] == 0
+    assert not [i for i in boto3.resource("dynamodb").Table("board").scan()["Items"] if i["pk"] == "AGENT"]
+
+
+def test_a_failure_hands_the_whole_batch_back_from_its_first_record(
+    published: RecordingChannelPublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(channel: str, messages: Any) -> None:
+        raise RuntimeError("publish endpoint down")
+
+    monkeypatch.setattr(published, "publish", refuse)
+    response = board_changes.lambda_handler(batch(), FakeLambdaContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": "100"}]}
+
+
+def test_the_snapshot_handler_answers_a_direct_invocation_and_an_api_request(
+    published: RecordingChannelPublisher,
+) -> None:
+    board_changes.lambda_handler(batch(), FakeLambdaContext())
+    # Direct invocation
+    document = board_snapshot.lambda_handler({"channel": "/board/queues/*"}, FakeLambdaContext())
+    (sales,) = document["snapshots"]
+    assert (sales["channel"], sales["seq"], sales["queue"]["CONTACTS_IN_QUEUE"]) == (board.queue_channel(SALES), 1, 1)
+    # API Gateway proxy event: GET /snapshot?channel=/board/agents
+    response = board_snapshot.lambda_handler(
+        {"requestContext": {}, "queryStringParameters": {"channel": board.AGENTS_CHANNEL}}, FakeLambdaContext()
+    )
+    assert response["statusCode"] == 200
+    (agents,) = json.loads(response["body"])["snapshots"]
+    assert (agents["kind"], agents["seq"], len(agents["agents"])) == ("snapshot", 1, 1)
+    unknown = board_snapshot.lambda_handler(
+        {"requestContext": {}, "queryStringParameters": {"channel": "/other"}}, FakeLambdaContext()
+    )
+    assert unknown["statusCode"] == 404
