@@ -12,7 +12,9 @@ workarounds on the deploying side):
    with a warning, then fails the deploy on the first Fn::GetAtt of a table ("references undefined resource"). The
    server registers a model that creates an ordinary table: key schema, GSIs, billing mode, stream, TTL, and the
    replica's deletion protection. Replicas (one Region here) are dropped; moto does not report SSE or point-in-time
-   recovery.
+   recovery. moto also hands each new stream record to every event source mapping of the table, disabled or not: it
+   tries to run the function (no Docker here), then empties the stream, so a stream reader (the demo's poller) finds
+   no record. The server delivers to enabled mappings only, as Lambda does (demo.emulator disables them all).
 3. Nor has it AWS::CloudWatch::Alarm: the dashboard body's Fn::GetAtt <alarm>.Arn fails the same way. The server
    registers a model that puts the alarm into moto's CloudWatch (never evaluated).
 4. moto's EventBus and LayerVersion models have no physical id, so `Ref` gives the Python object: the contact
@@ -166,7 +168,7 @@ def _serve(port: int) -> None:
     from moto.cloudwatch.models import Alarm, cloudwatch_backends
     from moto.core.common_models import CloudFormationModel
     from moto.dynamodb.models import dynamodb_backends
-    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.models.table import StreamShard, Table
     from moto.events.models import Archive, EventBus
     from moto.server import main as moto_server
 
@@ -198,6 +200,19 @@ def _serve(port: int) -> None:
             if ttl:
                 dynamodb_backends[account_id][region_name].update_time_to_live(table.name, ttl)
             return table
+
+    add_stream_record = StreamShard.add
+
+    def add_for_enabled_mappings(shard: StreamShard, old: Any, new: Any) -> None:
+        table = shard.table
+        mappings = table.lambda_event_source_mappings
+        table.lambda_event_source_mappings = {arn: esm for arn, esm in mappings.items() if esm.enabled}
+        try:
+            add_stream_record(shard, old, new)
+        finally:
+            table.lambda_event_source_mappings = mappings
+
+    type.__setattr__(StreamShard, "add", add_for_enabled_mappings)
 
     class CloudFormationAlarm(Alarm, CloudFormationModel):
         __module__ = "moto.cloudwatch.cloudformation_alarm"

@@ -14,12 +14,13 @@ import re
 import types
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
+from connect_state.models.board_settings import WallboardSettings
 from stacks.opening_hours import EXAMPLE as EXAMPLE_OPENING_HOURS
 from stacks.opening_hours import OpeningHours
 
@@ -40,6 +41,8 @@ EXAMPLE_INSTANCE_ARN = "arn:aws:connect:eu-west-2:111122223333:instance/11111111
 # The documented example: what the tests and the demo build the app from, whatever the user's cdk.json says.
 EXAMPLE_CONTEXT: Mapping[str, Any] = types.MappingProxyType({"connectInstanceArn": EXAMPLE_INSTANCE_ARN})
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
+# Lambda allows 4 KB for all of a function's variables: the board function's settings keep the rest for its others.
+MAX_WALLBOARD_SETTINGS_BYTES = 3072
 # The one stack the app deploys: the CLI, the tools (preflight, teardown, ops/) and the demo name it so.
 STACK_NAME = "ConnectRealtimeState"
 
@@ -152,6 +155,8 @@ class DeploymentConfig(BaseModel):
     event_bus_name: str | None = Field(None, alias="eventBusName")
     # Days an EventBridge archive keeps the contact events, to replay a time range (README "Operations"); 0: none.
     contact_event_archive_days: int = Field(7, ge=0, le=3650, alias="contactEventArchiveDays")
+    # The live wallboard: its interval, the thresholds that colour its tiles, queue names (README "Configuration").
+    wallboard: WallboardSettings = Field(default_factory=WallboardSettings)
 
     @field_validator("connect_instance_arns", mode="before")
     @classmethod
@@ -201,6 +206,18 @@ class DeploymentConfig(BaseModel):
     @classmethod
     def _event_bus(cls, value: str | None) -> str | None:
         return _matching(EVENT_BUS_NAME, value, "an event bus name such as default or contact-centre-events")
+
+    @field_validator("wallboard")
+    @classmethod
+    def _wallboard_fits_the_environment(cls, value: WallboardSettings) -> WallboardSettings:
+        size = len(value.to_environment().encode())
+        if size > MAX_WALLBOARD_SETTINGS_BYTES:
+            raise ValueError(
+                f"the settings take {size} bytes of the board function's environment, over the "
+                f"{MAX_WALLBOARD_SETTINGS_BYTES} that fit beside its other variables in Lambda's 4 KB: key the entries "
+                "by queue id rather than ARN, or shorten queueNames"
+            )
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -276,20 +293,23 @@ def setting_keys(model: type[BaseModel] = DeploymentConfig, prefix: str = "") ->
 
 def _settings(context: Mapping[str, Any], model: type[BaseModel], prefix: str) -> dict[str, Any]:
     """The keys of `model` in `context`, decoded from `-c` strings, dotted keys merged into their object, unset
-    (null) values left out so that the defaults apply; an unknown key raises ConfigError."""
+    (null) values left out so that the defaults apply; an unknown key raises ConfigError. A model with typed extra
+    keys (the wallboard's thresholds per queue) takes any other key as an object of its extras' model."""
     fields = _fields(model)
+    extra = _extra_model(model)
     values: dict[str, Any] = {}
     dotted: dict[str, dict[str, Any]] = {}
     for key, value in context.items():
         name, dot, rest = str(key).partition(".")
-        if name not in fields or (dot and _nested_model(fields[name]) is None):
-            raise ConfigError(_unknown(prefix + str(key)))
+        is_object = _nested_model(fields[name]) is not None if name in fields else extra is not None
+        if (name not in fields and extra is None) or (dot and not is_object):
+            raise ConfigError(_unknown(prefix + str(key), model, prefix))
         if dot:
             dotted.setdefault(name, {})[rest] = value
         else:
             values[name] = _decode(value)
-    for name, field in fields.items():
-        nested = _nested_model(field)
+    extras = {name: extra for name in {*values, *dotted} if name not in fields} if extra is not None else {}
+    for name, nested in {**{name: _nested_model(field) for name, field in fields.items()}, **extras}.items():
         value = values.get(name)
         if nested is not None and (name in dotted or isinstance(value, Mapping)):
             if value is None:
@@ -320,6 +340,14 @@ def _fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
     return {field.alias or name: field for name, field in model.model_fields.items()}
 
 
+def _extra_model(model: type[BaseModel] | None) -> type[BaseModel] | None:
+    """The model of a model's typed extra keys (`__pydantic_extra__: dict[str, Model]`), if it takes any."""
+    if model is None or model.model_config.get("extra") != "allow":
+        return None
+    value_type = get_args(get_type_hints(model).get("__pydantic_extra__"))[-1:]
+    return value_type[0] if value_type and issubclass(value_type[0], BaseModel) else None
+
+
 def _nested_model(field: FieldInfo) -> type[BaseModel] | None:
     annotation = field.annotation
     candidates = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)
@@ -329,8 +357,10 @@ def _nested_model(field: FieldInfo) -> type[BaseModel] | None:
     return None
 
 
-def _unknown(key: str) -> str:
-    lowered = {k.lower(): k for k in setting_keys()}
+def _unknown(key: str, model: type[BaseModel] = DeploymentConfig, prefix: str = "") -> str:
+    """`key` is no setting: name the closest one (the model's own keys under `prefix` count, for keys under an
+    extra key such as a queue id)."""
+    lowered = {k.lower(): k for k in (*setting_keys(), *setting_keys(model, prefix))}
     matches = [key.lower()] if key.lower() in lowered else difflib.get_close_matches(key.lower(), lowered, n=1)
     close = [lowered[k] for k in matches]
     if close:
@@ -366,7 +396,10 @@ def _field_at(loc: list[str]) -> FieldInfo | None:
     for part in loc:
         field = _fields(model).get(part) if model is not None else None
         if field is None:
-            return None
+            if _extra_model(model) is None:
+                return None
+            model = _extra_model(model)  # a key of the model's typed extras: its fields are the extra model's
+            continue
         model = _nested_model(field)
     return field
 

@@ -20,11 +20,13 @@ METRIC_PERIOD = Duration.minutes(1)
 CONTACT_EVENT_SOURCE = "aws.connect"
 CONTACT_EVENT_DETAIL_TYPE = "Amazon Connect Contact Event"
 
-# The stack's construct ids of the three pipelines: their resources' paths, and the alarm names built from them
+# The stack's construct ids of the pipelines: their resources' paths, and the alarm names built from them
 # (`<stack>-ContactEventsErrors`, README "Operations").
 AGENT_EVENTS = "AgentEvents"
 CONTACT_EVENTS = "ContactEvents"
 CONTACT_ENRICHMENT = "ContactEnrichment"
+# The live wallboard's read model (its alarms: `<stack>-WallboardErrors`, ...).
+WALLBOARD = "Wallboard"
 
 
 def contact_event_pattern(instance_arns: Iterable[str], *, event_type: str | None = None) -> events.EventPattern:

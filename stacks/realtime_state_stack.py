@@ -10,7 +10,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import DeploymentConfig
-from stacks.constants import AGENT_EVENTS, CONTACT_ENRICHMENT, CONTACT_EVENTS, METRIC_PERIOD
+from stacks.constants import AGENT_EVENTS, CONTACT_ENRICHMENT, CONTACT_EVENTS, METRIC_PERIOD, WALLBOARD
 from stacks.constructs.agent_event_consumer import AgentEventConsumer
 from stacks.constructs.contact_enrichment import ContactEnrichment
 from stacks.constructs.contact_event_consumer import ContactEventConsumer
@@ -18,6 +18,7 @@ from stacks.constructs.lambda_runtime import LambdaRuntime
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.state_read_access import StateReadAccess
 from stacks.constructs.state_tables import StateTables
+from stacks.constructs.wallboard_read_model import WallboardReadModel
 
 
 class RealtimeStateStack(Stack):
@@ -59,12 +60,25 @@ class RealtimeStateStack(Stack):
         if contacts.archive is not None:
             CfnOutput(self, "ContactEventArchiveArn", value=contacts.archive.archive_arn)
 
-        functions = [agents.function, contacts.function]
+        board = WallboardReadModel(
+            self,
+            WALLBOARD,
+            runtime=runtime,
+            agent_table=tables.agent_table,
+            contact_table=tables.contact_table,
+            contact_index_names=(tables.waiting_index_name, tables.interval_index_name),
+        )
+        CfnOutput(self, "BoardTableName", value=board.board_table.table_name)
+        CfnOutput(self, "BoardFunctionName", value=board.function.function_name)
+        self._queue_outputs("WallboardFailedBatchesQueue", board.failed_batch_queue)
+
+        functions = [agents.function, contacts.function, board.function]
         must_stay_empty = {
             "AgentEventsQuarantine": agents.quarantine_queue,
             "ContactEventsQuarantine": contacts.quarantine_queue,
             "ContactEventsDeadLetter": contacts.buffer_dead_letter_queue,
             "ContactEventRuleDeadLetter": contacts.rule_dead_letter_queue,
+            "WallboardFailedBatches": board.failed_batch_queue,
         }
         backlogs = {}
         if config.enrichment.enabled:
@@ -96,7 +110,10 @@ class RealtimeStateStack(Stack):
             config=config,
             encryption_key=key,
             functions=functions,
-            stream_consumer=agents.function,
+            stream_consumers={
+                "AgentStream": (agents.function, "the agent event stream"),
+                "WallboardStreams": (board.function, "the state tables' streams"),
+            },
             queues_that_must_stay_empty=must_stay_empty,
             backlogs=backlogs,
             failed_batch_records=agents.records_given_up(METRIC_PERIOD),

@@ -57,7 +57,9 @@ def _functions(resources: dict[str, Any]) -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.sam_template", description=__doc__.split("\n\n")[0])
-    parser.add_argument("name", help="the function to invoke: agent_events, contact_events or enrichment")
+    parser.add_argument(
+        "name", help="the function to invoke: agent_events, contact_events, enrichment or board_changes"
+    )
     parser.add_argument("--template", type=Path, default=TEMPLATE)
     args = parser.parse_args(argv)
     if not args.template.exists():

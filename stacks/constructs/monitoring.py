@@ -48,7 +48,7 @@ class Monitoring(Construct):
         config: DeploymentConfig,
         encryption_key: kms.IKey | None,
         functions: Sequence[lambda_.Function],
-        stream_consumer: lambda_.Function,
+        stream_consumers: dict[str, tuple[lambda_.Function, str]],
         queues_that_must_stay_empty: dict[str, sqs.IQueue],
         backlogs: dict[str, tuple[sqs.IQueue, int]] | None = None,
         failed_batch_records: cloudwatch.IMetric | None = None,
@@ -61,20 +61,25 @@ class Monitoring(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(settings.email))
         self.alarms: list[cloudwatch.Alarm] = []
 
-        # The agent stream consumer falling behind: the state is getting old.
-        iterator_age = cloudwatch.Metric(
-            namespace="AWS/Lambda",
-            metric_name="IteratorAge",
-            dimensions_map={"FunctionName": stream_consumer.function_name},
-            statistic="Maximum",
-            period=PERIOD,
-        )
-        self._alarm(
-            "AgentStreamIteratorAge",
-            iterator_age,
-            threshold=settings.iterator_age_seconds * 1000,
-            description=f"The agent event consumer is more than {settings.iterator_age_seconds} s behind the stream.",
-        )
+        # A stream consumer falling behind: the state (agent stream) or the wallboard (the state tables' streams)
+        # is getting old. Lambda publishes IteratorAge per function: the worst of its mappings.
+        iterator_ages: list[cloudwatch.IMetric] = []
+        for name, (consumer, behind_what) in stream_consumers.items():
+            iterator_age = cloudwatch.Metric(
+                namespace="AWS/Lambda",
+                metric_name="IteratorAge",
+                dimensions_map={"FunctionName": consumer.function_name},
+                statistic="Maximum",
+                period=PERIOD,
+            )
+            iterator_ages.append(iterator_age.with_(label=f"{name} iterator age (ms)"))
+            self._alarm(
+                f"{name}IteratorAge",
+                iterator_age,
+                threshold=settings.iterator_age_seconds * 1000,
+                description=f"The {consumer.node.scope.node.id if consumer.node.scope else name} function is more "
+                f"than {settings.iterator_age_seconds} s behind {behind_what}.",
+            )
         if failed_batch_records is not None:
             # Agent event records Lambda gave up on after the retries (in the failed-batch bucket, or dropped).
             self._alarm(
@@ -129,7 +134,7 @@ class Monitoring(Construct):
                 contact_minutes=settings.contact_events_silent_minutes,
             )
 
-        self.dashboard = self._dashboard(config, functions, iterator_age, queues_that_must_stay_empty, backlogs or {})
+        self.dashboard = self._dashboard(config, functions, iterator_ages, queues_that_must_stay_empty, backlogs or {})
 
     def _topic(self, config: DeploymentConfig, encryption_key: kms.IKey | None) -> sns.ITopic:
         """The user's own topic (its policy is theirs: README), or a topic that lets only this account's alarms
@@ -215,7 +220,7 @@ class Monitoring(Construct):
         self,
         config: DeploymentConfig,
         functions: Sequence[lambda_.Function],
-        iterator_age: cloudwatch.IMetric,
+        iterator_ages: Sequence[cloudwatch.IMetric],
         must_stay_empty: dict[str, sqs.IQueue],
         backlogs: dict[str, tuple[sqs.IQueue, int]],
     ) -> cloudwatch.Dashboard:
@@ -247,10 +252,22 @@ class Monitoring(Construct):
             ),
         )
         dashboard.add_widgets(
+            graph(
+                "Wallboard",
+                left=[
+                    MetricName.BOARD_STREAM_RECORDS,
+                    MetricName.BOARD_CHANNELS_RECOMPUTED,
+                    MetricName.BOARD_MESSAGES_PUBLISHED,
+                    MetricName.BOARD_AGENT_ROWS_WRITTEN,
+                ],
+                right=[MetricName.BOARD_BATCHES_RETRIED],
+            ),
+        )
+        dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="End-to-end lag (s)",
                 left=[pipeline_metric(name, "Maximum") for name in LAG_METRICS],
-                right=[iterator_age],
+                right=list(iterator_ages),
                 width=12,
             ),
             cloudwatch.GraphWidget(

@@ -13,8 +13,22 @@ from stacks.constructs.encryption import table_encryption
 
 QUEUE_INDEX = "byQueue"
 AGENT_INDEX = "byAgent"
+QUEUE_ENQUEUED_INDEX = "byQueueEnqueued"
+# What the wallboard's interval metrics read of every contact queued since the interval began (README "The contact
+# state table"): the index holds these, not whole items, so a Query per queue reads a fraction of the bytes.
+QUEUE_ENQUEUED_ATTRIBUTES = (
+    "channel",
+    "initiationMethod",
+    "status",
+    "abandoned",
+    "enqueueTimestamp",
+    "connectedToAgentTimestamp",
+    "disconnectTimestamp",
+    "afterContactWorkDuration",
+    "agentInitiatedHoldDuration",
+)
 # The version of the tables' public contract (README, CHANGELOG.md "Table contract"): semver, output by the stack.
-TABLE_CONTRACT_VERSION = "1.0.0"
+TABLE_CONTRACT_VERSION = "1.1.0"
 
 
 class StateTables(Construct):
@@ -34,6 +48,10 @@ class StateTables(Construct):
         #   long each has waited.
         # - byAgent (agentArn, connectedToAgentTimestamp): contacts that reached an agent, newest last; filter on
         #   `status` for the ones still in progress (CONNECTED_TO_AGENT) or in after-contact work (DISCONNECTED).
+        # - byQueueEnqueued (queueArn, enqueuedAt): every contact that was ever queued, by when; a Query from the
+        #   interval's start gives the wallboard's handled, abandoned, service level and handle times. A stack update
+        #   may add or remove one index of a table at a time (DynamoDB, CloudFormation): add the next one in a
+        #   release of its own.
         self.contact_table = self._state_table(
             "ContactState",
             "contactId",
@@ -51,16 +69,31 @@ class StateTables(Construct):
                     sort_key=dynamodb.Attribute(name="connectedToAgentTimestamp", type=dynamodb.AttributeType.STRING),
                     projection_type=dynamodb.ProjectionType.ALL,
                 ),
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=QUEUE_ENQUEUED_INDEX,
+                    partition_key=dynamodb.Attribute(name="queueArn", type=dynamodb.AttributeType.STRING),
+                    sort_key=dynamodb.Attribute(name="enqueuedAt", type=dynamodb.AttributeType.STRING),
+                    projection_type=dynamodb.ProjectionType.INCLUDE,
+                    non_key_attributes=list(QUEUE_ENQUEUED_ATTRIBUTES),
+                ),
             ],
         )
-        self.contact_table_index_names = (QUEUE_INDEX, AGENT_INDEX)
+        self.contact_table_index_names = (QUEUE_INDEX, AGENT_INDEX, QUEUE_ENQUEUED_INDEX)
+        # What the wallboard's read model reads the waiting contacts and the interval's contacts from.
+        self.waiting_index_name = QUEUE_INDEX
+        self.interval_index_name = QUEUE_ENQUEUED_INDEX
+        # Both tables' change streams (the wallboard's read model consumes them: one consumer per stream).
+        self.agent_stream_arn = self._stream_arn(self.agent_table)
+        self.contact_stream_arn = self._stream_arn(self.contact_table)
         self.contract_version = TABLE_CONTRACT_VERSION
 
     def _state_table(
         self, construct_id: str, partition_key: str, encryption: dynamodb.TableEncryptionV2, **kwargs: Any
     ) -> dynamodb.TableV2:
         """What both state tables share: on demand, point-in-time recovery, encryption, TTL on `ttl`, retained,
-        and deletion protection (one DeleteTable call would otherwise blank every wallboard)."""
+        deletion protection (one DeleteTable call would otherwise blank every wallboard), and a stream of every
+        change with the item before and after it (the wallboard recomputes what a change touched: a contact's old
+        and new queue, an agent's old and new routing profile queues)."""
         return dynamodb.TableV2(
             self,
             construct_id,
@@ -71,8 +104,15 @@ class StateTables(Construct):
             ),
             encryption=encryption,
             time_to_live_attribute="ttl",
+            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             deletion_protection=self._deletion_protection,
             # The state can be rebuilt from the streams, but a wallboard should not go blank on a stack rename.
             removal_policy=RemovalPolicy.RETAIN,
             **kwargs,
         )
+
+    @staticmethod
+    def _stream_arn(table: dynamodb.TableV2) -> str:
+        stream_arn: str | None = table.table_stream_arn
+        assert stream_arn is not None  # every state table has its stream (_state_table)
+        return stream_arn

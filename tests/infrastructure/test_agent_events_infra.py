@@ -15,10 +15,16 @@ STREAM_ARN = "arn:aws:kinesis:eu-west-2:111122223333:stream/connect-agent-events
 KEY = "arn:aws:kms:eu-west-2:111122223333:key/11111111-2222-3333-4444-555555555555"
 
 
+def is_kinesis(mapping: dict[str, Any]) -> bool:
+    """The agent stream's mapping: a stream source that is not a DynamoDB table's stream (the wallboard's)."""
+    properties = mapping["Properties"]
+    return "StartingPosition" in properties and "StreamArn" not in str(properties["EventSourceArn"])
+
+
 def kinesis_mapping(template: Any) -> dict[str, Any]:
     mappings = resources(template, "AWS::Lambda::EventSourceMapping")
     mapping: dict[str, Any]
-    (mapping,) = [m["Properties"] for m in mappings.values() if "StartingPosition" in m["Properties"]]
+    (mapping,) = [m["Properties"] for m in mappings.values() if is_kinesis(m)]
     return mapping
 
 
@@ -95,7 +101,7 @@ def test_records_given_up_on_alarm_whether_they_reached_the_bucket_or_not() -> N
     # bucket, DroppedEventCount those dropped (including when the bucket could not be written).
     _, template = synth()
     mappings = resources(template, "AWS::Lambda::EventSourceMapping")
-    (mapping_id,) = [key for key, mapping in mappings.items() if "StartingPosition" in mapping["Properties"]]
+    (mapping_id,) = [key for key, mapping in mappings.items() if is_kinesis(mapping)]
     assert kinesis_mapping(template)["MetricsConfig"] == {"Metrics": ["EventCount"]}
     (alarm,) = [
         a["Properties"]

@@ -168,3 +168,29 @@ def test_enrichment_sample_is_an_sqs_batch_of_completed_and_disconnected_trigger
     parsed = [parse_contact_event(r["body"]) for r in event["Records"]]
     assert all(isinstance(p, ContactEvent) for p in parsed)
     assert sorted(p.detail.event_type for p in parsed if isinstance(p, ContactEvent)) == ["COMPLETED", "DISCONNECTED"]
+
+
+def test_board_changes_sample_is_a_stream_batch_of_an_agent_and_a_contact_change() -> None:
+    from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel
+
+    from connect_state.domain import agent_state, contact_state
+
+    event = json.loads((EVENTS / "board_changes.json").read_text())
+    records = DynamoDBStreamModel.model_validate(event).Records
+    assert {r.eventSource for r in records} == {"aws:dynamodb"}
+    assert [str(r.eventSourceARN).split("/")[1] for r in records] == [
+        "ConnectRealtimeState-StateAgentState",
+        "ConnectRealtimeState-StateContactState",
+    ]
+    # (the parser turns DynamoDB's typed attributes into Python values, as the handler reads them)
+    images = [
+        image
+        for r in records
+        if r.dynamodb is not None
+        for image in (r.dynamodb.OldImage, r.dynamodb.NewImage)
+        if isinstance(image, dict)
+    ]
+    # Both images of each change are items the state code wrote (the domain reads them back), changed in between
+    agent_old, agent_new, contact_old, contact_new = images
+    assert agent_state.from_item(agent_old) != agent_state.from_item(agent_new)
+    assert contact_state.from_item(contact_old) != contact_state.from_item(contact_new)

@@ -119,6 +119,11 @@ def test_contact_table_is_keyed_by_contact_id_with_recovery_encryption_ttl_and_w
             ],
             {"ProjectionType": "ALL"},
         ),
+        # the wallboard's interval metrics (its projection: tests/infrastructure/test_wallboard_infra.py)
+        "byQueueEnqueued": (
+            [{"AttributeName": "queueArn", "KeyType": "HASH"}, {"AttributeName": "enqueuedAt", "KeyType": "RANGE"}],
+            indexes["byQueueEnqueued"][1],
+        ),
     }
 
 

@@ -34,7 +34,7 @@ def test_every_function_logs_to_its_own_log_group_kept_a_month_and_under_the_cus
     _, template = synth(**context)
     functions = resources(template, "AWS::Lambda::Function")
     log_groups = resources(template, "AWS::Logs::LogGroup")
-    assert len(functions) == 3
+    assert len(functions) == 4
     used = []
     for name, function in functions.items():
         log_group_ref = function["Properties"]["LoggingConfig"]["LogGroup"]
@@ -46,7 +46,7 @@ def test_every_function_logs_to_its_own_log_group_kept_a_month_and_under_the_cus
             assert log_group["KmsKeyId"] == KEY, name
         else:
             assert "KmsKeyId" not in log_group, name
-    assert len(set(used)) == 3
+    assert len(set(used)) == 4
 
 
 @pytest.mark.parametrize("context", [{}, {"kmsKeyArn": KEY}], ids=["aws-managed key", "customer key"])

@@ -68,7 +68,7 @@ def test_read_only_policy_allows_only_reads_of_the_state_tables_and_their_indexe
     assert set(as_list(statement["Action"])) == READ_ACTIONS
     resources_named = {arn_text(resource) for resource in as_list(statement["Resource"])}
     assert resources_named == state_tables_and_indexes(template)
-    assert len(resources_named) == 4  # the agent table, the contact table, byQueue and byAgent
+    assert len(resources_named) == 5  # the agent table, the contact table, byQueue, byAgent and byQueueEnqueued
 
 
 def test_no_action_of_the_read_only_policy_can_change_anything() -> None:

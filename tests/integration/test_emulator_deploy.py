@@ -19,6 +19,7 @@ INSTANCE_ARN = "arn:aws:connect:eu-west-2:111122223333:instance/11111111-2222-33
 AGENT_HANDLER = "connect_state.handlers.agent_events.lambda_handler"
 CONTACT_HANDLER = "connect_state.handlers.contact_events.lambda_handler"
 ENRICHMENT_HANDLER = "connect_state.handlers.enrichment.lambda_handler"
+BOARD_HANDLER = "connect_state.handlers.board_changes.lambda_handler"
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +57,12 @@ def test_outputs_name_the_stack_resources(deployed: tuple[str, dict[str, str]]) 
                 "ContactEnrichmentDisconnected",
                 "ContactEnrichmentCompletedRuleDeadLetter",
                 "ContactEnrichmentDisconnectedRuleDeadLetter",
+                "WallboardFailedBatches",
             )
             for attribute in ("Url", "Arn")
         ),
+        "BoardTableName",
+        "BoardFunctionName",
         "ContactEventRuleArn",
         "ContactEventArchiveArn",
         "ContactEnrichmentRuleArns",
@@ -67,7 +71,11 @@ def test_outputs_name_the_stack_resources(deployed: tuple[str, dict[str, str]]) 
     }
     dynamodb = client(endpoint_url, "dynamodb")
     contact_table = dynamodb.describe_table(TableName=outputs["ContactStateTableName"])["Table"]
-    assert {index["IndexName"] for index in contact_table["GlobalSecondaryIndexes"]} == {"byQueue", "byAgent"}
+    assert {index["IndexName"] for index in contact_table["GlobalSecondaryIndexes"]} == {
+        "byQueue",
+        "byAgent",
+        "byQueueEnqueued",
+    }
     ttl = dynamodb.describe_time_to_live(TableName=outputs["AgentStateTableName"])["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
 
@@ -114,7 +122,13 @@ def test_failed_batches_have_a_bucket_and_the_state_tables_refuse_deletion_while
 def test_functions_get_the_deployed_names(deployed: tuple[str, dict[str, str]]) -> None:
     endpoint_url, outputs = deployed
     functions = function_environments(endpoint_url)
-    assert set(functions) == {AGENT_HANDLER, CONTACT_HANDLER, ENRICHMENT_HANDLER}
+    assert set(functions) == {AGENT_HANDLER, CONTACT_HANDLER, ENRICHMENT_HANDLER, BOARD_HANDLER}
+    board = functions[BOARD_HANDLER].environment
+    assert board["BOARD_TABLE_NAME"] == outputs["BoardTableName"]
+    assert (board["AGENT_TABLE_NAME"], board["CONTACT_TABLE_NAME"]) == (
+        outputs["AgentStateTableName"],
+        outputs["ContactStateTableName"],
+    )
     agent = functions[AGENT_HANDLER].environment
     assert agent["AGENT_TABLE_NAME"] == outputs["AgentStateTableName"]
     assert agent["QUARANTINE_QUEUE_URL"] == outputs["AgentEventsQuarantineQueueUrl"]
@@ -134,7 +148,33 @@ def test_functions_get_the_deployed_names(deployed: tuple[str, dict[str, str]]) 
     assert sorted(int(a["DelaySeconds"]) for a in delays.values()) == [0, 900]
     # Disabled by deploy_stack: moto cannot run them, and an enabled SQS mapping takes every message once.
     mappings = client(endpoint_url, "lambda").list_event_source_mappings()["EventSourceMappings"]
-    assert [mapping["State"] for mapping in mappings] == ["Disabled"] * 4
+    assert [mapping["State"] for mapping in mappings] == ["Disabled"] * 6
+
+
+def test_each_state_table_streams_its_changes_with_the_item_before_and_after(
+    deployed: tuple[str, dict[str, str]],
+) -> None:
+    # Given the deployed state tables (the wallboard's mappings on their streams, disabled as every mapping here)
+    endpoint_url, outputs = deployed
+    dynamodb, streams = client(endpoint_url, "dynamodb"), client(endpoint_url, "dynamodbstreams")
+    for key, name in (("AgentStateTableName", "agentArn"), ("ContactStateTableName", "contactId")):
+        table = outputs[key]
+        stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        # When an item is written twice
+        for status in ("first", "second"):
+            dynamodb.put_item(TableName=table, Item={name: {"S": f"stream-check-{key}"}, "status": {"S": status}})
+        # Then a stream reader gets both changes, each with the item before and after it
+        description = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]
+        assert description["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=description["Shards"][0]["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = [
+            r["dynamodb"] for r in streams.get_records(ShardIterator=iterator)["Records"] if "stream-check" in str(r)
+        ]
+        assert [r.get("OldImage", {}).get("status") for r in records] == [None, {"S": "first"}]
+        assert [r["NewImage"]["status"] for r in records] == [{"S": "first"}, {"S": "second"}]
+        dynamodb.delete_item(TableName=table, Key={name: {"S": f"stream-check-{key}"}})
 
 
 def test_contact_events_reach_the_buffer_queue(deployed: tuple[str, dict[str, str]]) -> None:
