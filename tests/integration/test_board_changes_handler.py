@@ -1,5 +1,5 @@
 """The board function against moto's DynamoDB: the three tables, stream records in, rows, sequence numbers and
-messages out; and the snapshot handler.
+messages out; and the snapshot handler, invoked directly and behind the HTTP API's JWT authorizer.
 
 No captured DynamoDB stream record exists in ../shared/connect-events (lambda_envelopes has only a Kinesis one), so the
 records here are BUILT from the documented shape of a DynamoDB Streams record as Lambda delivers it (Lambda developer
@@ -20,6 +20,7 @@ from boto3.dynamodb.types import TypeSerializer
 from connect_state.config import Env
 from connect_state.domain import board
 from connect_state.handlers import board_changes, board_snapshot
+from connect_state.service.board import OutOfScopeError
 from tests.fakes import RecordingChannelPublisher
 from tests.integration.conftest import create_agent_table
 from tests.lambda_context import FakeLambdaContext
@@ -183,6 +184,30 @@ def test_a_batch_writes_the_agent_row_and_publishes_one_message_per_channel(
     assert sequences == {board.AGENTS_CHANNEL: (1, None), board.queue_channel(SALES): (1, SALES)}
 
 
+def test_an_agent_in_a_hierarchy_group_is_published_on_the_groups_channel_too(
+    published: RecordingChannelPublisher,
+) -> None:
+    # Given the agent is in team blue (Level2) under the London site (Level1)
+    groups = [f"{INSTANCE}/agent-group/site-london", f"{INSTANCE}/agent-group/team-blue"]
+    item = {**AGENT_ITEM, "hierarchyGroupArns": groups}
+    put("agent-state", item)
+    event = {"Records": [record("agent-state", {"agentArn": AGENT}, item, None, "100")]}
+    assert board_changes.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    # Then each group's channel gets a delta with the row, and its own sequence number in the board table
+    by_channel = dict(published.published)
+    for channel in ("/board/agentgroups/site-london", "/board/agentgroups/team-blue"):
+        assert [row["agentArn"] for row in by_channel[channel]["upserts"]] == [AGENT]
+        assert by_channel[channel]["upserts"][0]["hierarchyGroupIds"] == ["site-london", "team-blue"]
+    items = boto3.resource("dynamodb").Table("board").scan()["Items"]
+    sequences = {i["sk"]: i["seq"] for i in items if i["pk"] == "CHANNEL"}
+    assert sequences["/board/agentgroups/team-blue"] == 1
+    # and its snapshot, for the group's supervisor, is that agent
+    status, document = snapshot_request("*", id_token_claims("[agents-team-blue]"))
+    assert (status, document["channels"]) == (200, ["/board/agentgroups/team-blue"])
+    (blue,) = document["snapshots"]
+    assert (blue["seq"], [row["agentArn"] for row in blue["agents"]]) == (1, [AGENT])
+
+
 def test_a_redelivered_batch_moves_no_figure_and_writes_no_row(published: RecordingChannelPublisher) -> None:
     event = batch()
     board_changes.lambda_handler(event, FakeLambdaContext())
@@ -222,22 +247,129 @@ def test_a_failure_hands_the_whole_batch_back_from_its_first_record(
     assert response == {"batchItemFailures": [{"itemIdentifier": "100"}]}
 
 
-def test_the_snapshot_handler_answers_a_direct_invocation_and_an_api_request(
+def http_api_request(channel: str | None, claims: dict[str, Any] | None) -> dict[str, Any]:
+    """`GET /snapshot?channel=...` as an HTTP API hands it to its Lambda integration (payload format 2.0) behind a JWT
+    authorizer: BUILT from the documented shape (API Gateway developer guide, "Create AWS Lambda proxy integrations
+    for HTTP APIs", format 2.0: requestContext.authorizer.jwt.{claims, scopes}; no captured event exists in
+    ../shared/connect-events). The authorizer passes every claim as a string: a list claim such as
+    `cognito:groups` arrives as "[a b]"."""
+    request_context: dict[str, Any] = {
+        "accountId": "111122223333",
+        "apiId": "api1234567",
+        "domainName": "api1234567.execute-api.eu-west-2.amazonaws.com",
+        "domainPrefix": "api1234567",
+        "http": {
+            "method": "GET",
+            "path": "/snapshot",
+            "protocol": "HTTP/1.1",
+            "sourceIp": "192.0.2.1",
+            "userAgent": "Mozilla/5.0",
+        },
+        "requestId": "request-1",
+        "routeKey": "GET /snapshot",
+        "stage": "$default",
+        "time": "20/Nov/2026:10:00:00 +0000",
+        "timeEpoch": 1_795_168_800_000,
+    }
+    if claims is not None:
+        request_context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    query = {"channel": channel} if channel is not None else None
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "GET /snapshot",
+        "rawPath": "/snapshot",
+        "rawQueryString": f"channel={channel}" if channel is not None else "",
+        "headers": {"authorization": "eyJraWQiOi...", "host": request_context["domainName"]},
+        "requestContext": request_context,
+        "isBase64Encoded": False,
+    }
+    if query is not None:
+        event["queryStringParameters"] = query
+    return event
+
+
+def id_token_claims(groups: str) -> dict[str, Any]:
+    return {
+        "sub": "7f1c2d3e-0000-4000-8000-000000000001",
+        "cognito:groups": groups,
+        "iss": "https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_AbCdEfGhI",
+        "aud": "1example23456789",
+        "token_use": "id",
+        "cognito:username": "supervisor",
+        "auth_time": "1795168000",
+        "exp": "1795171600",
+        "iat": "1795168000",
+    }
+
+
+def snapshot_request(channel: str | None, claims: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
+    response = board_snapshot.lambda_handler(http_api_request(channel, claims), FakeLambdaContext())
+    assert response["headers"]["cache-control"] == "no-store"
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_the_snapshot_handler_answers_a_direct_invocation_with_the_callers_groups(
     published: RecordingChannelPublisher,
 ) -> None:
     board_changes.lambda_handler(batch(), FakeLambdaContext())
-    # Direct invocation
-    document = board_snapshot.lambda_handler({"channel": "/board/queues/*"}, FakeLambdaContext())
+    # Direct invocation (IAM-authorised): the caller names the groups it answers for
+    document = board_snapshot.lambda_handler(
+        {"channel": "/board/queues/*", "groups": ["wallboard-all"]}, FakeLambdaContext()
+    )
     (sales,) = document["snapshots"]
     assert (sales["channel"], sales["seq"], sales["queue"]["CONTACTS_IN_QUEUE"]) == (board.queue_channel(SALES), 1, 1)
-    # API Gateway proxy event: GET /snapshot?channel=/board/agents
-    response = board_snapshot.lambda_handler(
-        {"requestContext": {}, "queryStringParameters": {"channel": board.AGENTS_CHANNEL}}, FakeLambdaContext()
-    )
-    assert response["statusCode"] == 200
-    (agents,) = json.loads(response["body"])["snapshots"]
+    assert document["channels"] == [board.AGENTS_CHANNEL, board.ALL_QUEUES_CHANNEL]
+    # The in-process call the local server makes, with the groups it answers for
+    local = board_snapshot.snapshot_response("*", [SALES_SUPERVISOR])
+    assert local["channels"] == [board.queue_channel(SALES)]
+    assert [s["channel"] for s in local["snapshots"]] == [board.queue_channel(SALES)]
+    with pytest.raises(OutOfScopeError):
+        board_snapshot.snapshot_response(board.AGENTS_CHANNEL, [SALES_SUPERVISOR])
+    # A direct invocation that names no groups is refused: there is no default scope
+    with pytest.raises(OutOfScopeError):
+        board_snapshot.lambda_handler({"channel": "/board/queues/*"}, FakeLambdaContext())
+
+
+SALES_SUPERVISOR = "queue-11111111-2222-3333-4444-555555555555"
+SUPPORT = f"{INSTANCE}/queue/66666666-7777-8888-9999-000000000000"
+
+
+def test_an_http_api_request_gets_the_channels_its_token_groups_allow(published: RecordingChannelPublisher) -> None:
+    board_changes.lambda_handler(batch(), FakeLambdaContext())
+    # A wallboard-all supervisor: every channel; the groups claim as the JWT authorizer renders it
+    status, document = snapshot_request("*", id_token_claims("[wallboard-all]"))
+    assert status == 200
+    assert document["channels"] == [board.AGENTS_CHANNEL, board.ALL_QUEUES_CHANNEL]
+    assert [s["channel"] for s in document["snapshots"]] == [board.AGENTS_CHANNEL, board.queue_channel(SALES)]
+    (agents, _) = document["snapshots"]
     assert (agents["kind"], agents["seq"], len(agents["agents"])) == ("snapshot", 1, 1)
-    unknown = board_snapshot.lambda_handler(
-        {"requestContext": {}, "queryStringParameters": {"channel": "/other"}}, FakeLambdaContext()
-    )
-    assert unknown["statusCode"] == 404
+    # The Sales supervisor: Sales, and nothing else
+    status, document = snapshot_request("*", id_token_claims(f"[supervisors {SALES_SUPERVISOR}]"))
+    assert (status, document["channels"]) == (200, [board.queue_channel(SALES)])
+    assert [s["channel"] for s in document["snapshots"]] == [board.queue_channel(SALES)]
+    status, document = snapshot_request(board.queue_channel(SALES), id_token_claims(f"[{SALES_SUPERVISOR}]"))
+    assert (status, document["snapshots"][0]["queue"]["CONTACTS_IN_QUEUE"]) == (200, 1)
+
+
+@pytest.mark.parametrize(
+    ("channel", "claims", "status"),
+    [
+        (board.queue_channel(SUPPORT), id_token_claims(f"[{SALES_SUPERVISOR}]"), 403),  # queue A: never queue B
+        (board.AGENTS_CHANNEL, id_token_claims(f"[{SALES_SUPERVISOR}]"), 403),
+        (board.ALL_QUEUES_CHANNEL, id_token_claims("[supervisors]"), 403),
+        ("*", id_token_claims("[supervisors]"), 403),  # no scope group: nothing
+        ("*", {key: value for key, value in id_token_claims("").items() if key != "cognito:groups"}, 403),
+        ("*", None, 403),  # no authorizer claims at all (a route without the authorizer): refused, never everything
+        ("*", {}, 403),
+        ("/other", id_token_claims("[wallboard-all]"), 403),
+        (board.queue_channel(SUPPORT), id_token_claims("[wallboard-all]"), 404),  # allowed, never published
+        (None, id_token_claims("[wallboard-all]"), 400),
+    ],
+)
+def test_an_http_api_request_outside_its_scope_is_refused(
+    published: RecordingChannelPublisher, channel: str | None, claims: dict[str, Any] | None, status: int
+) -> None:
+    board_changes.lambda_handler(batch(), FakeLambdaContext())
+    answer, document = snapshot_request(channel, claims)
+    assert answer == status
+    assert "snapshots" not in document

@@ -219,3 +219,32 @@ def test_a_newer_routing_profile_replaces_the_queues_served() -> None:
             "arn:aws:connect:eu-west-2:111122223333:instance/i/queue/billing",
             "arn:aws:connect:eu-west-2:111122223333:instance/i/queue/support",
         ]
+
+
+def test_item_lists_the_agents_hierarchy_groups_at_every_level() -> None:
+    # Given an agent in a hierarchy (Configuration.AgentHierarchyGroups, Level1..Level5; a level may be null or absent)
+    group = "arn:aws:connect:eu-west-2:111122223333:instance/i/agent-group/{}"
+    event = agent_event(agent_arn(1), "STATE_CHANGE", timestamp(10), Snapshot(), None)
+    event["CurrentAgentSnapshot"]["Configuration"]["AgentHierarchyGroups"] = {
+        "Level1": {"ARN": group.format("site-london"), "Name": "London"},
+        "Level2": None,
+        "Level3": {"ARN": group.format("team-blue"), "Name": "Blue"},
+        "Level4": {"ARN": None, "Name": "no ARN"},
+    }
+    item = item_after(event)
+    # Then the item has the ARNs of the levels present, sorted: the agent groups a supervisor may be scoped to
+    assert item["hierarchyGroupArns"] == [group.format("site-london"), group.format("team-blue")]
+
+
+def test_an_agent_outside_any_hierarchy_has_no_hierarchy_groups() -> None:
+    # Given the real ae07: AgentHierarchyGroups null, as in every real capture
+    item = item_after(samples.sample("ae07"))
+    assert "hierarchyGroupArns" not in item
+    # and a newer event that has no groups removes the ones an older event had (the snapshot part is replaced)
+    event = agent_event(agent_arn(1), "STATE_CHANGE", timestamp(10), Snapshot(), None)
+    grouped = agent_event(agent_arn(1), "STATE_CHANGE", timestamp(5), Snapshot(), None)
+    grouped["CurrentAgentSnapshot"]["Configuration"]["AgentHierarchyGroups"] = {
+        "Level1": {"ARN": "arn:aws:connect:eu-west-2:111122223333:instance/i/agent-group/g", "Name": "G"}
+    }
+    assert "hierarchyGroupArns" not in item_after(grouped, event)
+    assert "hierarchyGroupArns" in agent_state.OPTIONAL_ATTRIBUTES

@@ -1,5 +1,7 @@
 """The board's read model is as order-independent as the state: stream records redelivered and reordered end in the
-same agent rows and the same boards as processing each record once, in order.
+same agent rows and the same boards as processing each record once, in order; the agent-group channels too. And the
+scope rule holds on the read model's channel routing: every message goes out on a channel that the scope rule
+(domain.board_scope) gives, besides `wallboard-all`, only to the supervisors of the queue or group the message is about.
 
 The state tables and the read model are the in-memory fakes (tests/fakes.py); the service is the real one. A
 "board" is what a browser following the design's client rules ends with: per queue channel the view with the
@@ -15,14 +17,16 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connect_state.domain import board
-from connect_state.models.board_settings import WallboardSettings
+from connect_state.domain import board, board_scope
+from connect_state.models.board_settings import WallboardSettings, queue_id
 from connect_state.service.board import BoardService, Change
 from tests.fakes import InMemoryBoardRows, InMemoryBoardState, RecordingChannelPublisher
 
 INSTANCE = "arn:aws:connect:eu-west-2:111122223333:instance/aaaaaaaa-bbbb-cccc-dddd-111111111111"
 QUEUES = (f"{INSTANCE}/queue/q-1", f"{INSTANCE}/queue/q-2")
 AGENTS = tuple(f"{INSTANCE}/agent/a-{n}" for n in range(3))
+GROUPS = tuple(f"{INSTANCE}/agent-group/g-{n}" for n in range(3))
+SCOPES = tuple(f"queue-{queue_id(q)}" for q in QUEUES) + tuple(f"agents-{board.hierarchy_group_id(g)}" for g in GROUPS)
 CONTACTS = tuple(f"c-{n}" for n in range(4))
 NOW = "2026-11-20T10:00:00.000Z"
 SETTINGS = WallboardSettings()
@@ -36,17 +40,22 @@ class Board:
 
     queues: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     deltas: list[dict[str, Any]] = field(default_factory=list)
+    group_deltas: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by agent-group channel
 
     def receive(self, message: dict[str, Any]) -> None:
         if message["channel"] == board.AGENTS_CHANNEL:
             self.deltas.append(message)
+        elif message["channel"].startswith(board.AGENT_GROUP_CHANNEL_PREFIX):
+            self.group_deltas.setdefault(message["channel"], []).append(message)
         elif message["seq"] > self.queues.get(message["channel"], (0, {}))[0]:
             self.queues[message["channel"]] = (message["seq"], message["queue"])
 
-    def agents(self) -> tuple[dict[str, Any], dict[str, int] | None]:
+    def agents(self, channel: str = board.AGENTS_CHANNEL) -> tuple[dict[str, Any], dict[str, int] | None]:
+        """The agent list of an agents channel (every agent, or one group's): its deltas applied in order."""
         shown: dict[str, Any] = {}
         counts = None
-        for delta in sorted(self.deltas, key=lambda d: d["seq"]):
+        deltas = self.deltas if channel == board.AGENTS_CHANNEL else self.group_deltas.get(channel, [])
+        for delta in sorted(deltas, key=lambda d: d["seq"]):
             shown.update({row["agentArn"]: row for row in delta["upserts"]})
             for agent_arn in delta["removes"]:
                 shown.pop(agent_arn, None)
@@ -64,7 +73,25 @@ class World:
 
     def process(self, records: list[Change]) -> None:
         for message in self.service.apply_changes(records):
+            assert_only_its_own_supervisors_may_receive(message)
             self.board.receive(message)
+
+
+def assert_only_its_own_supervisors_may_receive(message: dict[str, Any]) -> None:
+    """Of all the queue-<id> and agents-<id> scopes, the message's channel is allowed to the one of the queue or group
+    the message is about, and to no other (the every-agent list to none: `wallboard-all` only)."""
+    channel = message["channel"]
+    receivers = {scope for scope in SCOPES if board_scope.allowed([scope], channel)}
+    assert board_scope.allowed([board_scope.EVERYTHING], channel)
+    if channel == board.AGENTS_CHANNEL:
+        assert receivers == set()
+    elif channel.startswith(board.QUEUE_CHANNEL_PREFIX):
+        assert receivers == {f"queue-{message['queue']['queueId']}"}
+        assert {c["contactId"] for c in message["queue"]["waiting"]} <= set(CONTACTS)
+    else:
+        group_id = channel.removeprefix(board.AGENT_GROUP_CHANNEL_PREFIX)
+        assert receivers == {f"agents-{group_id}"}
+        assert all(group_id in row["hierarchyGroupIds"] for row in message["upserts"])
 
 
 def agent_item(agent_arn: str, version: int, draw: st.DrawFn) -> dict[str, Any]:
@@ -79,6 +106,7 @@ def agent_item(agent_arn: str, version: int, draw: st.DrawFn) -> dict[str, Any]:
         "loggedIn": draw(st.booleans()),
         "contacts": [{"contactId": f"{agent_arn[-3:]}-{i}", "state": s} for i, s in enumerate(states)],
         "routingProfileQueueArns": sorted(draw(st.sets(st.sampled_from(QUEUES)))),
+        "hierarchyGroupArns": sorted(draw(st.sets(st.sampled_from(GROUPS)))) or None,
         "orderKey": f"{version:06d}",  # every change of an agent raises its order key
         "ttl": 1_900_000_000 + version,
     }
@@ -142,7 +170,11 @@ def shown_by(world: World) -> tuple[Any, ...]:
     # the rows' content; their order keys are the item's when the row last CHANGED (an equal row is not rewritten),
     # so they may differ between runs without a row differing
     rows = {row.agent_arn: dict(row.row) for row in world.rows.all_rows()}
-    return agents, counts, views, rows
+    groups = {channel: world.board.agents(channel)[0] for channel in GROUP_CHANNELS}
+    return agents, counts, views, rows, groups
+
+
+GROUP_CHANNELS = tuple(board.agent_group_channel(board.hierarchy_group_id(g)) for g in GROUPS)
 
 
 def assert_board_matches_a_snapshot(world: World) -> None:
@@ -155,6 +187,12 @@ def assert_board_matches_a_snapshot(world: World) -> None:
     snapshots = {s["channel"]: s["queue"] for s in world.service.snapshot(board.ALL_QUEUES_CHANNEL)}
     for channel, (_, view) in world.board.queues.items():
         assert view == snapshots[channel], channel
+    for channel in GROUP_CHANNELS:
+        members, group_counts = world.board.agents(channel)
+        (group_snapshot,) = world.service.snapshot(channel)
+        assert members == {row["agentArn"]: row for row in group_snapshot["agents"]}, channel
+        if group_counts is not None:
+            assert group_counts == group_snapshot["counts"], channel
 
 
 @settings(max_examples=100, deadline=None)
@@ -189,10 +227,11 @@ def test_redelivered_and_reordered_records_end_in_the_same_board_and_rows(
 
     # Then both show the same: the same rows, the same agent list and counts, the same view of every queue both
     # published (the chaotic run may skip publishing a queue an agent passed through and left before it looked)
-    agents, counts, views, rows = shown_by(in_order)
-    chaotic_agents, chaotic_counts, chaotic_views, chaotic_rows = shown_by(chaotic)
+    agents, counts, views, rows, groups = shown_by(in_order)
+    chaotic_agents, chaotic_counts, chaotic_views, chaotic_rows, chaotic_groups = shown_by(chaotic)
     assert chaotic_rows == rows
     assert chaotic_agents == agents
+    assert chaotic_groups == groups
     if chaotic.board.deltas and in_order.board.deltas:
         assert chaotic_counts == counts
     for channel in views.keys() & chaotic_views.keys():

@@ -19,7 +19,13 @@ from typing import Any
 
 from connect_state.domain import timestamps, versioned
 from connect_state.domain.versioned import Outcome, Versioned
-from connect_state.models.agent_event import AgentContact, AgentEvent, AgentSnapshot, RoutingProfile
+from connect_state.models.agent_event import (
+    AgentConfiguration,
+    AgentContact,
+    AgentEvent,
+    AgentSnapshot,
+    RoutingProfile,
+)
 
 # What a wallboard shows while the agent has contacts: the highest-ranked contact state wins.
 ACTIVITY_BY_CONTACT_STATE: Mapping[str, str] = {
@@ -59,6 +65,7 @@ SNAPSHOT_ATTRIBUTES = (
     "routingProfileArn",
     "routingProfileName",
     "routingProfileQueueArns",
+    "hierarchyGroupArns",
     "lastEventId",
     "lastEventType",
     "lastEventTimestamp",
@@ -226,6 +233,7 @@ def _snapshot_attributes(event: AgentEvent) -> dict[str, Any]:
         "routingProfileArn": routing_profile.arn if routing_profile else None,
         "routingProfileName": routing_profile.name if routing_profile else None,
         "routingProfileQueueArns": _queues_served(routing_profile),
+        "hierarchyGroupArns": _hierarchy_groups(configuration),
         "lastEventId": event.event_id,
         "lastEventType": event.event_type,
         "lastEventTimestamp": timestamps.canonical(event.event_timestamp),
@@ -240,6 +248,14 @@ def _queues_served(routing_profile: RoutingProfile | None) -> list[str] | None:
     if routing_profile is None or routing_profile.inbound_queues is None:
         return None
     return sorted({queue.arn for queue in routing_profile.inbound_queues if queue.arn and OWN_QUEUE not in queue.arn})
+
+
+def _hierarchy_groups(configuration: AgentConfiguration | None) -> list[str] | None:
+    """The ARNs of the agent's hierarchy groups at every level (Level1..Level5), sorted: a supervisor scoped to a group
+    sees the agents of that group at any level. None (absent) when the agent is in no group or the event does not say,
+    since Connect sends `AgentHierarchyGroups: null` for both."""
+    groups = configuration.agent_hierarchy_groups if configuration else None
+    return (groups.arns() or None) if groups else None
 
 
 def _contact(contact: AgentContact) -> dict[str, Any]:

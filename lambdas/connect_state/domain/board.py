@@ -31,6 +31,8 @@ Agent counts (GetCurrentMetricData names), over agents that are logged in (`logg
   over every other contact state], or the agent status Error.
 Per queue, AGENTS_STAFFED and AGENTS_AVAILABLE count the agents above whose routing profile serves the queue
 (`routingProfileQueueArns`, the agent events' InboundQueues), as Connect's queue-filtered real-time report does.
+Per agent group (`/board/agentgroups/<id>`), the same counts over the agents whose `hierarchyGroupArns` have the group
+at any level (a site at Level1 holds every team below it).
 
 Queue figures (over the interval: contacts ENQUEUED since the interval start, in the queue they are (last) in):
 - CONTACTS_IN_QUEUE: contacts in the queue now [RT "In queue"] (the byQueue index).
@@ -65,6 +67,10 @@ from connect_state.models.board_settings import QueueThresholds, WallboardSettin
 AGENTS_CHANNEL = "/board/agents"
 QUEUE_CHANNEL_PREFIX = "/board/queues/"
 ALL_QUEUES_CHANNEL = "/board/queues/*"
+# The agents of one hierarchy group (at any level); a supervisor scoped to the group subscribes to its channel.
+AGENT_GROUP_CHANNEL_PREFIX = "/board/agentgroups/"
+ALL_AGENT_GROUPS_CHANNEL = "/board/agentgroups/*"
+EVERY_CHANNEL = "*"  # a snapshot of every channel (not an AppSync Events channel: snapshot requests only)
 WAITING_SHOWN = 50
 CHANGED_SHOWN = 100
 AGENT_COUNTS = (
@@ -102,8 +108,19 @@ def agent_row(item: Mapping[str, Any]) -> dict[str, Any]:
         "contacts": [_row_contact(contact) for contact in item.get("contacts", [])],
         "queueArns": item.get("routingProfileQueueArns"),
         "routingProfileName": item.get("routingProfileName"),
+        "hierarchyGroupIds": sorted({hierarchy_group_id(arn) for arn in item.get("hierarchyGroupArns") or ()}) or None,
     }
     return {key: value for key, value in row.items() if value is not None}
+
+
+def hierarchy_group_id(group_arn: str) -> str:
+    """The id of a hierarchy group: the last segment of its ARN (`.../agent-group/<id>`)."""
+    return group_arn.rsplit("/", 1)[-1]
+
+
+def agent_group_channels(row: Mapping[str, Any] | None) -> set[str]:
+    """The agent-group channels the row belongs on: one per hierarchy group of the agent (any level)."""
+    return {agent_group_channel(group_id) for group_id in (row.get("hierarchyGroupIds") or ())} if row else set()
 
 
 def _row_contact(contact: Mapping[str, Any]) -> dict[str, Any]:
@@ -322,6 +339,11 @@ def queue_channel(queue_arn: str) -> str:
     return QUEUE_CHANNEL_PREFIX + _CHANNEL_SEGMENT.sub("-", queue_id(queue_arn))[:50]
 
 
+def agent_group_channel(group_id: str) -> str:
+    """`/board/agentgroups/<hierarchy group id>`, made a valid segment as a queue id is."""
+    return AGENT_GROUP_CHANNEL_PREFIX + _CHANNEL_SEGMENT.sub("-", group_id)[:50]
+
+
 def queue_message(seq: int, as_of: str, view: Mapping[str, Any], changed: Iterable[str]) -> dict[str, Any]:
     return {
         "channel": queue_channel(view["queueArn"]),
@@ -340,9 +362,11 @@ def agents_delta(
     removes: Iterable[str],
     counts: Mapping[str, int],
     changed: Iterable[str],
+    channel: str = AGENTS_CHANNEL,
 ) -> dict[str, Any]:
+    """A delta of an agents channel: every agent (`/board/agents`) or one group's (`/board/agentgroups/<id>`)."""
     return {
-        "channel": AGENTS_CHANNEL,
+        "channel": channel,
         "seq": seq,
         "kind": "delta",
         "asOf": as_of,
@@ -353,10 +377,12 @@ def agents_delta(
     }
 
 
-def agents_snapshot(seq: int, as_of: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def agents_snapshot(
+    seq: int, as_of: str, rows: Iterable[Mapping[str, Any]], channel: str = AGENTS_CHANNEL
+) -> dict[str, Any]:
     ordered = sorted((dict(row) for row in rows), key=lambda row: row["agentArn"])
     return {
-        "channel": AGENTS_CHANNEL,
+        "channel": channel,
         "seq": seq,
         "kind": "snapshot",
         "asOf": as_of,

@@ -3,8 +3,8 @@
 Shaped by what Connect really sends (shared SCHEMA-NOTES.md §1): PascalCase keys; `null` where the docs say
 "required" (PreviousAgentSnapshot, AgentHierarchyGroups, Queue.Name, ConnectedToAgentTimestamp); fields that older
 captures lack (AgentStatus.Type, Concurrency, Channels, NextAgentStatus); unknown fields ignored. Only what the state
-needs is modelled: the rest (hierarchy, proficiencies, concurrency) is accepted unvalidated, which also keeps validation
-close to the cost of `json.loads`.
+needs is modelled: the rest (proficiencies, concurrency) is accepted unvalidated, which also keeps validation close to
+the cost of `json.loads`.
 """
 
 from __future__ import annotations
@@ -70,11 +70,26 @@ class RoutingProfile(Reference):
     inbound_queues: tuple[Reference, ...] | None = None
 
 
+class AgentHierarchyGroups(_ConnectModel):
+    """The agent's hierarchy group at each level; null in every real capture, and a level may be null or missing."""
+
+    level1: Annotated[Reference | None, Nullable] = None
+    level2: Annotated[Reference | None, Nullable] = None
+    level3: Annotated[Reference | None, Nullable] = None
+    level4: Annotated[Reference | None, Nullable] = None
+    level5: Annotated[Reference | None, Nullable] = None
+
+    def arns(self) -> list[str]:
+        levels = (self.level1, self.level2, self.level3, self.level4, self.level5)
+        return sorted({level.arn for level in levels if level is not None and level.arn})
+
+
 class AgentConfiguration(_ConnectModel):
     first_name: OptionalText = None
     last_name: OptionalText = None
     username: OptionalText = None
     routing_profile: RoutingProfile | None = None
+    agent_hierarchy_groups: Annotated[AgentHierarchyGroups | None, Nullable] = None
 
 
 class AgentContact(_ConnectModel):

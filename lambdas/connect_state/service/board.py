@@ -16,6 +16,9 @@ If the function dies between 2 and 3, the numbers are spent without a message: a
 channel and fetches a snapshot (design: "resynchronise after a gap"); a queue channel's next view replaces it.
 The contacts that triggered a queue's recompute are read from the table itself (consistent) and laid over what the
 queue's indexes return, since a global secondary index may lag its table by a moment.
+An agent's row is published on `/board/agents` and on the channel of each of its hierarchy groups
+(`/board/agentgroups/<id>`): each group channel gets a delta of its own members and counts over them, and a remove
+when an agent leaves the group, so a supervisor scoped to a group receives nothing about other agents.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from connect_state.domain import board
+from connect_state.domain import board, board_scope
 from connect_state.models.board_settings import WallboardSettings
 from connect_state.service.ports import (
     BoardRowStore,
@@ -38,10 +41,15 @@ from connect_state.service.ports import (
 
 AGENT: Literal["agent"] = "agent"
 CONTACT: Literal["contact"] = "contact"
+_WILDCARDS = (board.ALL_QUEUES_CHANNEL, board.ALL_AGENT_GROUPS_CHANNEL)
 
 
 class UnknownChannelError(ValueError):
     """A snapshot was asked for a channel the board does not publish."""
+
+
+class OutOfScopeError(PermissionError):
+    """A snapshot was asked for a channel the caller's groups do not allow (domain.board_scope)."""
 
 
 @dataclass(frozen=True)
@@ -91,25 +99,32 @@ class BoardService:
             for queue_arn in change.queue_arns:
                 triggers[queue_arn].add(change.key)
         row_changes = self._row_changes(sorted({change.key for change in changes if change.kind == AGENT}))
+        group_channels: set[str] = set()
         for agent_arn, row_change in row_changes.items():
             for queue_arn in _served(row_change.stored) | _served(row_change.new):
                 triggers[queue_arn].add(agent_arn)
+            group_channels |= _groups(row_change.stored) | _groups(row_change.new)
         if not row_changes and not triggers:
             return []
         # 2. numbers first (module docstring)
         agents_seq = self._rows.next_seq(board.AGENTS_CHANNEL) if row_changes else None
+        group_seqs = {channel: self._rows.next_seq(channel) for channel in sorted(group_channels)}
         queue_seqs = {
             queue_arn: self._rows.next_seq(board.queue_channel(queue_arn), queue_arn) for queue_arn in triggers
         }
         # 3. rows, then figures
-        upserts, removes = self._write_rows(row_changes)
+        written = self._write_rows(row_changes)
         now = self._clock()
         all_rows = [stored.row for stored in self._rows.all_rows()]
         published: list[dict[str, Any]] = []
         if agents_seq is not None:
+            upserts = [change.new.row for change in written.values() if change.new is not None]
+            removes = [agent_arn for agent_arn, change in written.items() if change.new is None]
             counts = board.agent_counts(all_rows)
             changed = [row["agentArn"] for row in upserts] + removes
             published.append(board.agents_delta(agents_seq, now, upserts, removes, counts, changed))
+        for channel, seq in group_seqs.items():
+            published.append(self._group_delta(channel, seq, now, written, all_rows))
         overlay = self._state.contact_items(changed_contacts) if changed_contacts else {}
         for queue_arn in sorted(triggers):
             view = self._queue_view(queue_arn, all_rows, now, overlay)
@@ -119,12 +134,22 @@ class BoardService:
         return published
 
     def snapshot(self, channel: str) -> list[dict[str, Any]]:
-        """The full state of a channel (`/board/agents`, `/board/queues/<id>` or `/board/queues/*`), each with the
-        channel's sequence number read BEFORE the figures, so a later push is never older than the snapshot."""
+        """The full state of a channel (`/board/agents`, `/board/agentgroups/<id>`, `/board/queues/<id>`, a wildcard
+        `/board/agentgroups/*` or `/board/queues/*`, or `*`: all of them), each with the channel's sequence number
+        read BEFORE the figures, so a later push is never older than the snapshot. Who may see which channel is not
+        decided here (handlers.board_snapshot applies domain.board_scope)."""
+        if channel == board.EVERY_CHANNEL:
+            return [
+                *self.snapshot(board.AGENTS_CHANNEL),
+                *self.snapshot(board.ALL_QUEUES_CHANNEL),
+                *self.snapshot(board.ALL_AGENT_GROUPS_CHANNEL),
+            ]
         if channel == board.AGENTS_CHANNEL:
             seq = self._rows.current_seq(channel)
             now = self._clock()
             return [board.agents_snapshot(seq, now, [stored.row for stored in self._rows.all_rows()])]
+        if channel.startswith(board.AGENT_GROUP_CHANNEL_PREFIX):
+            return self._group_snapshots(channel)
         if not channel.startswith(board.QUEUE_CHANNEL_PREFIX):
             raise UnknownChannelError(channel)
         known = {c.queue_arn: c for c in self._rows.queue_channels() if c.queue_arn}
@@ -139,6 +164,34 @@ class BoardService:
         if not wanted and channel != board.ALL_QUEUES_CHANNEL:
             raise UnknownChannelError(channel)
         return [board.queue_snapshot(c.seq, now, self._queue_view(str(c.queue_arn), all_rows, now, {})) for c in wanted]
+
+    def snapshot_for(self, channel: str, groups: Iterable[str]) -> dict[str, Any]:
+        """What a signed-in supervisor gets: `{"snapshots": [...], "channels": [...]}`, `channels` being the channels
+        their board subscribes to (domain.board_scope.subscriptions). `*` is the snapshot of each of those channels; a
+        wildcard they may not subscribe to is narrowed to their own channels under it; any other channel must be
+        allowed. Raises OutOfScopeError (a caller with no scope at all is refused everything), or UnknownChannelError
+        for an allowed channel the board has never published."""
+        groups = list(groups)
+        channels = board_scope.subscriptions(groups)
+        if channel in (board.EVERY_CHANNEL, *_WILDCARDS) and not board_scope.allowed(groups, channel):
+            if not channels:
+                raise OutOfScopeError(channel)
+            under = channel.removesuffix("*")
+            snapshots: list[dict[str, Any]] = []
+            for wanted in channels:
+                if wanted.startswith(under):
+                    snapshots.extend(self._snapshot_if_known(wanted))
+            return {"snapshots": snapshots, "channels": channels}
+        if not board_scope.allowed(groups, channel):
+            raise OutOfScopeError(channel)
+        return {"snapshots": self.snapshot(channel), "channels": channels}
+
+    def _snapshot_if_known(self, channel: str) -> list[dict[str, Any]]:
+        """A queue that has published nothing yet has no snapshot: its board shows it from its first view."""
+        try:
+            return self.snapshot(channel)
+        except UnknownChannelError:
+            return []
 
     def _row_changes(self, agent_arns: Sequence[str]) -> dict[str, _RowChange]:
         """The agents whose row must change: the current item says something a board shows differently (a
@@ -160,17 +213,63 @@ class BoardService:
                 changes[agent_arn] = _RowChange(old, new)
         return changes
 
-    def _write_rows(self, row_changes: Mapping[str, _RowChange]) -> tuple[list[Mapping[str, Any]], list[str]]:
-        upserts: list[Mapping[str, Any]] = []
-        removes: list[str] = []
+    def _write_rows(self, row_changes: Mapping[str, _RowChange]) -> dict[str, _RowChange]:
+        """Write the rows; the changes that were written (a new row put, or a row deleted), by agent."""
+        written: dict[str, _RowChange] = {}
         for agent_arn, change in row_changes.items():
             if change.new is None:
                 if change.stored is not None and self._rows.delete_row(change.stored):
-                    removes.append(agent_arn)
+                    written[agent_arn] = change
             elif self._rows.put_row(change.new):
-                upserts.append(change.new.row)
+                written[agent_arn] = change
             # not written: a newer row is stored, and the invocation that wrote it publishes it
-        return upserts, removes
+        return written
+
+    def _group_delta(
+        self,
+        channel: str,
+        seq: int,
+        now: str,
+        written: Mapping[str, _RowChange],
+        all_rows: Sequence[Mapping[str, Any]],
+    ) -> dict[str, Any]:
+        """One agent group's delta: the written rows of its members, a remove for each agent that left it (moved to
+        another group, or gone), and counts over its members now.
+
+        The row read before the write is the one replaced: one agent's records are in one stream shard, whose
+        batches Lambda hands over one at a time, in order, so two invocations never write the same agent's row at
+        once."""
+        upserts = [c.new.row for c in written.values() if c.new is not None and channel in _groups(c.new)]
+        removes = [
+            agent_arn
+            for agent_arn, c in written.items()
+            if channel in _groups(c.stored) and (c.new is None or channel not in _groups(c.new))
+        ]
+        members = [row for row in all_rows if channel in board.agent_group_channels(row)]
+        changed = [row["agentArn"] for row in upserts] + removes
+        return board.agents_delta(seq, now, upserts, removes, board.agent_counts(members), changed, channel=channel)
+
+    def _group_snapshots(self, channel: str) -> list[dict[str, Any]]:
+        """`/board/agentgroups/<id>`: its members (none yet is an empty board, not an unknown channel: a supervisor
+        of the group starts from it); `/board/agentgroups/*`: every group some agent is in now."""
+        if channel == board.ALL_AGENT_GROUPS_CHANNEL:
+            wanted = sorted(set().union(*(board.agent_group_channels(s.row) for s in self._rows.all_rows())))
+        elif (
+            channel != board.AGENT_GROUP_CHANNEL_PREFIX
+            and board.agent_group_channel(channel.removeprefix(board.AGENT_GROUP_CHANNEL_PREFIX)) == channel
+        ):
+            wanted = [channel]
+        else:
+            raise UnknownChannelError(channel)
+        seqs = {name: self._rows.current_seq(name) for name in wanted}  # before the rows (the docstring's order)
+        now = self._clock()
+        all_rows = [stored.row for stored in self._rows.all_rows()]
+        return [
+            board.agents_snapshot(
+                seq, now, [row for row in all_rows if name in board.agent_group_channels(row)], channel=name
+            )
+            for name, seq in seqs.items()
+        ]
 
     def _queue_view(
         self, queue_arn: str, all_rows: Sequence[Mapping[str, Any]], now: str, overlay: Mapping[str, dict[str, Any]]
@@ -185,6 +284,10 @@ class BoardService:
 
 def _served(stored: StoredRow | None) -> set[str]:
     return board.queues_served(stored.row if stored else None)
+
+
+def _groups(stored: StoredRow | None) -> set[str]:
+    return board.agent_group_channels(stored.row if stored else None)
 
 
 def _overlaid(from_index: Iterable[dict[str, Any]], overlay: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
