@@ -10,8 +10,16 @@ What it stands in for (issue 16 deploys the real ones):
   (`connectionTimeoutMs`), `ka` keep-alives, `subscribe` {id, channel, authorization} -> `subscribe_success` /
   `subscribe_error`, `data` {id, event: JSON string}, `unsubscribe` -> `unsubscribe_success`. Publishing over the
   WebSocket is not part of the subset (answered `error`).
-- The authorised snapshot request of issue 16: `GET /snapshot?channel=<channel>` -> `{"snapshots": [...]}` from the
-  callable the server is given (the board service's `snapshot(channel)` in the demo, a fake in tests).
+- The authorised snapshot request of issue 16 (API Gateway + the board snapshot function): `GET /snapshot?channel=<c>`
+  -> `{"snapshots": [...], "channels": [...]}` from the callable the server is given (the board service's
+  `snapshot(channel)` in the demo, a fake in tests); `channel=*` answers every channel the caller may see, and
+  `channels` lists the subscription channels the caller may use.
+- Authorisation, without sign-in: the server answers as ONE caller whose Cognito groups are `groups` (None: as
+  `wallboard-all`, every channel). With `groups`, it applies the scope rule (connect_state.domain.board_scope) the
+  way the deployed board does: a subscription outside the scope gets `subscribe_error` (UnauthorizedException, as
+  AppSync Events' onSubscribe handler answers), a snapshot of a channel outside it 403, and a wildcard snapshot only
+  the channels inside it. Credentials are not checked, only recorded (`authorizations()`), so a test can see what
+  the page sent; `auth` is the `auth` block the page's /config.json gives it (default `{"type": "none"}`).
 Plus, for the demo only: `/` and the static files of `wallboard/`, `/config.json` (the client's runtime settings) and
 `POST /ack` (the browser's render acknowledgements, to measure push latency end to end).
 
@@ -24,19 +32,23 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import inspect
 import json
 import re
+import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NamedTuple
 
 from aiohttp import WSMsgType, web
 
 WALLBOARD_DIR = Path(__file__).resolve().parent.parent / "wallboard"
+LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 SUBPROTOCOL = "aws-appsync-event-ws"
 MAX_EVENTS_PER_PUBLISH = 5  # AppSync Events' limit for one HTTP publish request
 MAX_EVENT_BYTES = 240 * 1024
@@ -45,7 +57,14 @@ _SEGMENT = r"[A-Za-z0-9-]{1,50}"
 CHANNEL = re.compile(rf"^/{_SEGMENT}(?:/{_SEGMENT}){{0,4}}$")
 CHANNEL_PATTERN = re.compile(rf"^/{_SEGMENT}(?:/{_SEGMENT}){{0,3}}(?:/{_SEGMENT}|/\*)$")
 
-Snapshot = Callable[[str], list[dict[str, Any]]]
+AGENTS = "/board/agents"
+ALL_QUEUES = "/board/queues/*"
+AGENT_GROUPS = "/board/agentgroups/"
+EVERYTHING = "*"  # the snapshot of every channel the caller may see (snapshot requests only, not a channel)
+WALLBOARD_ALL = "wallboard-all"
+# `snapshot(channel)` -> the channel's snapshots; or `snapshot(channel, groups=...)` -> snapshots, or the whole
+# `{"snapshots", "channels"}` document (board_snapshot.snapshot_response), scoped by the callable itself.
+Snapshot = Callable[..., Any]
 
 
 class Publication(NamedTuple):
@@ -67,6 +86,31 @@ class RenderAck(NamedTuple):
     received_at: float  # time.time() when POST /ack arrived
     published_at: float | None  # Publication.received_at of (channel, seq), None if it was never published here
     changed: tuple[str, ...]
+
+
+class Authorization(NamedTuple):
+    """The credentials a request carried: `kind` is "connect" (the header subprotocol), "subscribe" (the
+    subscribe message's `authorization`) or "snapshot" (the HTTP Authorization header, None when absent)."""
+
+    kind: str
+    channel: str | None
+    headers: dict[str, Any]
+
+
+class Delivery(NamedTuple):
+    """One `data` message sent: the channel published to and the subscription (pattern) it matched."""
+
+    channel: str
+    pattern: str
+
+
+def board_scope() -> ModuleType:
+    """connect_state.domain.board_scope, the scope rule the deployed board applies (pure: no AWS, no settings)."""
+    if str(LAMBDAS_DIR) not in sys.path:  # the demo process puts lambdas/ on the path later, for the functions
+        sys.path.insert(0, str(LAMBDAS_DIR))
+    from connect_state.domain import board_scope as scope
+
+    return scope
 
 
 def channel_matches(pattern: str, channel: str) -> bool:
@@ -114,8 +158,15 @@ class BoardServer:
         keepalive_seconds: float = 60.0,
         connection_timeout_ms: int = 300_000,
         static_dir: Path = WALLBOARD_DIR,
+        groups: Sequence[str] | None = None,
+        auth: Mapping[str, Any] | None = None,
     ) -> None:
         self._snapshot = snapshot
+        self._snapshot_scoped = "groups" in inspect.signature(snapshot).parameters
+        self._groups = list(groups) if groups is not None else None
+        self._auth = dict(auth) if auth is not None else {"type": "none"}
+        self._authorizations: list[Authorization] = []
+        self._deliveries: list[Delivery] = []
         self._host = host
         self._port = port
         self._clock_rate = clock_rate
@@ -184,6 +235,19 @@ class BoardServer:
         with self._lock:
             return [*self._publications.values(), *self._unsequenced]
 
+    def authorizations(self) -> list[Authorization]:
+        with self._lock:
+            return list(self._authorizations)
+
+    def deliveries(self) -> list[Delivery]:
+        with self._lock:
+            return list(self._deliveries)
+
+    @property
+    def scope_groups(self) -> list[str]:
+        """The groups the server answers as (`wallboard-all` when it was given none)."""
+        return self._groups if self._groups is not None else [WALLBOARD_ALL]
+
     # --- the loop ------------------------------------------------------------------------------------------
     def _run(self, ready: Future[str]) -> None:
         assert self._loop is not None
@@ -231,7 +295,7 @@ class BoardServer:
         config: dict[str, Any] = {
             "realtimeUrl": f"ws://{request.host}/event/realtime",
             "snapshotUrl": f"{base}/snapshot",
-            "auth": {"type": "none"},
+            "auth": self._auth,
             "clockRate": self._clock_rate,
         }
         if self._ack:
@@ -240,15 +304,50 @@ class BoardServer:
 
     async def _snapshot_request(self, request: web.Request) -> web.Response:
         channel = request.query.get("channel", "")
-        if not CHANNEL_PATTERN.match(channel):
+        with self._lock:
+            self._authorizations.append(
+                Authorization("snapshot", channel, {"Authorization": request.headers.get("Authorization")})
+            )
+        if channel != EVERYTHING and not CHANNEL_PATTERN.match(channel):
             return web.json_response({"message": f"not a channel: {channel!r}"}, status=400)
+        if channel != EVERYTHING and not channel.endswith("/*") and not self._allowed(channel):
+            return web.json_response({"message": "Forbidden"}, status=403)
         loop = asyncio.get_running_loop()
         try:  # the board service reads DynamoDB: off the loop, so pushes keep flowing meanwhile
-            snapshots = await loop.run_in_executor(None, self._snapshot, channel)
+            document = await loop.run_in_executor(None, self._snapshot_document, channel)
         except Exception as error:
             return web.json_response({"message": f"snapshot failed: {error}"}, status=500)
         self.snapshot_count += 1
-        return web.json_response({"snapshots": snapshots}, headers={"Cache-Control": "no-store"})
+        return web.json_response(document, headers={"Cache-Control": "no-store"})
+
+    def _allowed(self, channel: str) -> bool:
+        return self._groups is None or bool(board_scope().allowed(self._groups, channel))
+
+    def _snapshot_document(self, channel: str) -> dict[str, Any]:
+        """The snapshot answer for the server's caller: the callable's snapshots inside the scope, and `channels`
+        (the subscription channels of the caller's groups: board_scope.subscriptions)."""
+        if self._snapshot_scoped:
+            answer = self._snapshot(channel, groups=self.scope_groups)
+            document = dict(answer) if isinstance(answer, Mapping) else {"snapshots": list(answer)}
+        elif channel == EVERYTHING:
+            document = {"snapshots": self._everything()}
+        else:
+            document = {"snapshots": list(self._snapshot(channel))}
+        document["snapshots"] = [s for s in document["snapshots"] if self._allowed(str(s.get("channel", "")))]
+        document.setdefault("channels", list(board_scope().subscriptions(self.scope_groups)))
+        return document
+
+    def _everything(self) -> list[dict[str, Any]]:
+        """`*` from a one-argument callable, which knows channels, not callers: the agents, every queue, and the
+        agent groups the caller's groups name (the scope filter then keeps what the caller may see)."""
+        snapshots = [*self._snapshot(AGENTS), *self._snapshot(ALL_QUEUES)]
+        for channel in board_scope().subscriptions(self.scope_groups):
+            if channel.startswith(AGENT_GROUPS) and not channel.endswith("/*"):
+                try:
+                    snapshots.extend(self._snapshot(channel))
+                except (LookupError, ValueError):  # a group the callable has nothing for (yet)
+                    continue
+        return snapshots
 
     async def _publish(self, request: web.Request) -> web.Response:
         received_at = time.time()
@@ -311,6 +410,8 @@ class BoardServer:
             for subscription_id, pattern in list(connection.subscriptions.items()):
                 if channel_matches(pattern, channel) and not connection.socket.closed:
                     await connection.socket.send_json({"type": "data", "id": subscription_id, "event": event})
+                    with self._lock:
+                        self._deliveries.append(Delivery(channel, pattern))
                     sent += 1
         self.delivered_count += sent
         return sent
@@ -323,6 +424,8 @@ class BoardServer:
                 {"errors": [{"errorType": "UnauthorizedException", "message": "subprotocols missing or malformed"}]},
                 status=401,
             )
+        with self._lock:
+            self._authorizations.append(Authorization("connect", None, decode_header_subprotocol(offered) or {}))
         socket = web.WebSocketResponse(protocols=(SUBPROTOCOL,), heartbeat=None)
         await socket.prepare(request)
         connection = _Connection(socket)
@@ -378,6 +481,23 @@ class BoardServer:
         elif not isinstance(frame.get("authorization"), Mapping):
             error = "authorization is required"
         else:
+            with self._lock:
+                self._authorizations.append(Authorization("subscribe", channel, dict(frame["authorization"])))
+            if not self._allowed(channel):
+                # What AppSync Events answers when the namespace's onSubscribe handler calls util.unauthorized().
+                await connection.socket.send_json(
+                    {
+                        "type": "subscribe_error",
+                        "id": subscription_id,
+                        "errors": [
+                            {
+                                "errorType": "UnauthorizedException",
+                                "message": "You are not authorized to make this call.",
+                            }
+                        ],
+                    }
+                )
+                return
             connection.subscriptions[subscription_id] = channel
             await connection.socket.send_json({"type": "subscribe_success", "id": subscription_id})
             return

@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
 INSTANCE = "arn:aws:connect:eu-west-2:111122223333:instance/8a3b0c55-5f4e-4b1a-9d0e-2f6d3c1b7a90"
 START = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 AGENTS = "/board/agents"
+AGENT_GROUPS = "/board/agentgroups/"
 ACTIVITY_COUNT = {
     "AVAILABLE": "AGENTS_AVAILABLE",
     "ON_CONTACT": "AGENTS_ON_CONTACT",
@@ -113,10 +114,16 @@ class FakeBoard:
     def snapshot(self, channel: str) -> list[dict[str, Any]]:
         if channel == AGENTS:
             return [self._message(AGENTS, "snapshot", agents=list(self.agents.values()), counts=self.counts())]
+        if channel.startswith(AGENT_GROUPS):
+            rows = self.group_rows(channel.removeprefix(AGENT_GROUPS))
+            return [self._message(channel, "snapshot", agents=rows, counts=self.counts(rows))]
         views = self.queues.values() if channel == "/board/queues/*" else [self.queues[channel.rsplit("/", 1)[1]]]
         return [self._message(queue_channel(view["queueId"]), "view", queue=view) for view in views]
 
-    def counts(self) -> dict[str, int]:
+    def group_rows(self, group_id: str) -> list[dict[str, Any]]:
+        return [row for row in self.agents.values() if group_id in row.get("hierarchyGroupIds", [])]
+
+    def counts(self, rows: list[dict[str, Any]] | None = None) -> dict[str, int]:
         counts = dict.fromkeys(
             [
                 "AGENTS_ONLINE",
@@ -129,7 +136,7 @@ class FakeBoard:
             ],
             0,
         )
-        for row in self.agents.values():
+        for row in self.agents.values() if rows is None else rows:
             if row["loggedIn"]:
                 counts["AGENTS_ONLINE"] += 1
                 counts["AGENTS_STAFFED"] += row["activity"] != "CUSTOM_STATUS"
@@ -149,6 +156,14 @@ class FakeBoard:
         return self._message(
             AGENTS, "delta", upserts=upserts, removes=list(removes), counts=self.counts(), changed=changed
         )
+
+    def group_delta(self, group_id: str, *rows: dict[str, Any]) -> dict[str, Any]:
+        """The delta of an agent group's channel after `set_agents(*rows)`: those rows, the group's counts."""
+        channel = AGENT_GROUPS + group_id
+        self.seq[channel] = self.seq.get(channel, 0) + 1
+        counts = self.counts(self.group_rows(group_id))
+        changed = [row["agentArn"] for row in rows]
+        return self._message(channel, "delta", upserts=list(rows), removes=[], counts=counts, changed=changed)
 
     def set_queue(self, view: dict[str, Any]) -> dict[str, Any]:
         self.queues[view["queueId"]] = view

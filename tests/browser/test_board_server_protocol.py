@@ -144,7 +144,10 @@ def test_snapshot_and_render_acks(server: BoardServer) -> None:
             return snapshot, refused
 
     snapshot, refused = run(scenario())
-    assert snapshot == {"snapshots": [{"channel": "/board/agents", "seq": 3, "kind": "snapshot", "agents": []}]}
+    assert snapshot == {
+        "snapshots": [{"channel": "/board/agents", "seq": 3, "kind": "snapshot", "agents": []}],
+        "channels": ["/board/agents", "/board/queues/*"],  # no groups given: the server answers as wallboard-all
+    }
     assert refused == 400
     [ack] = server.acks()
     assert (ack.channel, ack.seq, ack.rendered_at, ack.changed) == (
