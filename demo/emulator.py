@@ -90,7 +90,9 @@ def deploy_stack(
     `make deploy CDK_ARGS=...` does over cdk.json: the user's cdk.json settings (their instance, their stream) never
     reach the emulator.
     """
-    context = dict(context or {})
+    # The emulator runs no AppSync Events, CloudFront or Cognito sign-in pages: the hosted board stays out (the local
+    # board server stands in for it), unless the caller says otherwise. Merged into any `wallboard` object given.
+    context = {"wallboard.hosted": "false", **(context or {})}
     region = stack_region(context)
     account = _client("sts", endpoint_url, region).get_caller_identity()["Account"]
     env = _cli_environment(endpoint_url, region)

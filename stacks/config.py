@@ -14,9 +14,17 @@ import re
 import types
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, Self, Union, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
@@ -36,6 +44,16 @@ KMS_KEY_ARN = re.compile(rf"^arn:{_PARTITION}:kms:{_REGION}:\d{{12}}:key/[0-9a-f
 SNS_TOPIC_ARN = re.compile(rf"^arn:{_PARTITION}:sns:{_REGION}:\d{{12}}:[A-Za-z0-9_-]{{1,256}}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EVENT_BUS_NAME = re.compile(r"^[A-Za-z0-9._\-/]{1,256}$")
+SECRET_ARN = re.compile(rf"^arn:{_PARTITION}:secretsmanager:{_REGION}:\d{{12}}:secret:[A-Za-z0-9/_+=.@-]{{1,512}}$")
+HTTPS_URL = re.compile(r"^https://[^\s/?#]+(?:/[^\s]*)?$")
+# Cognito's provider names: 3 to 32 characters; "COGNITO" is its own (the user pool's users).
+PROVIDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")
+# CloudFront takes its certificate and web ACL from us-east-1 only, whatever the stack's Region.
+CLOUDFRONT_CERTIFICATE_ARN = re.compile(rf"^arn:{_PARTITION}:acm:us-east-1:\d{{12}}:certificate/[0-9a-f-]{{36}}$")
+CLOUDFRONT_WEB_ACL_ARN = re.compile(
+    rf"^arn:{_PARTITION}:wafv2:us-east-1:\d{{12}}:global/webacl/[\w-]{{1,128}}/[0-9a-f-]{{36}}$"
+)
+HOST_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 EXAMPLE_INSTANCE_ARN = "arn:aws:connect:eu-west-2:111122223333:instance/11111111-2222-3333-4444-555555555555"
 # The documented example: what the tests and the demo build the app from, whatever the user's cdk.json says.
@@ -133,6 +151,108 @@ class AlarmSettings(BaseModel):
         return _matching(SNS_TOPIC_ARN, value, "an SNS topic ARN such as arn:aws:sns:eu-west-2:111122223333:oncall")
 
 
+class WallboardIdentityProvider(BaseModel):
+    """The identity provider supervisors already sign in with (the one the Connect instance uses), federated into the
+    wallboard's user pool: SAML by its metadata URL, or OpenID Connect by its issuer and a client registered there
+    (its secret in Secrets Manager, read by CloudFormation at deploy, never in the template)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    type: Literal["SAML", "OIDC"]
+    # The button on the sign-in page, and the provider's name in the user pool.
+    name: str
+    metadata_url: str | None = Field(None, alias="metadataUrl")
+    issuer: str | None = None
+    client_id: str | None = Field(None, alias="clientId")
+    client_secret_arn: str | None = Field(None, alias="clientSecretArn")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not PROVIDER_NAME.match(value) or value.upper() == "COGNITO":
+            raise ValueError(
+                f"expected a name of 3 to 32 letters, digits, '.', '_' or '-' (not COGNITO), got {value!r}"
+            )
+        return value
+
+    @field_validator("metadata_url", "issuer")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        return _matching(HTTPS_URL, value, "an https:// URL")
+
+    @field_validator("client_secret_arn")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        return _matching(SECRET_ARN, value, "arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>")
+
+    @model_validator(mode="after")
+    def _what_the_type_needs(self) -> Self:
+        needed = {"SAML": ("metadataUrl",), "OIDC": ("issuer", "clientId", "clientSecretArn")}[self.type]
+        given = {key for key, value in self.model_dump(by_alias=True).items() if value is not None}
+        missing = [key for key in needed if key not in given]
+        other = sorted(given - {"type", "name", *needed})
+        if missing or other:
+            problem = f"needs {', '.join(missing)}" if missing else f"takes no {', '.join(other)}"
+            raise ValueError(f"a {self.type} provider {problem} (it takes name, {', '.join(needed)})")
+        return self
+
+
+class WallboardDeployment(WallboardSettings):
+    """`wallboard`: the board function's settings, and how the board is deployed. The deployment's own fields are
+    excluded from every dump, so `to_environment()` hands the function exactly its WallboardSettings."""
+
+    # The board in AWS: push (AppSync Events), sign-in (Cognito), the snapshot API and hosting (CloudFront). false:
+    # none of them, and nothing is published (the demo: its emulator has none of those services, a local server
+    # stands in).
+    hosted: bool = Field(True, exclude=True)
+    identity_provider: WallboardIdentityProvider | None = Field(None, alias="identityProvider", exclude=True)
+    # The board's own address instead of CloudFront's (*.cloudfront.net): the name, and its ACM certificate.
+    domain_name: str | None = Field(None, alias="domainName", exclude=True)
+    certificate_arn: str | None = Field(None, alias="certificateArn", exclude=True)
+    # A WAF web ACL (scope CLOUDFRONT) in front of the distribution.
+    web_acl_arn: str | None = Field(None, alias="webAclArn", exclude=True)
+
+    @field_validator("domain_name")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        return _matching(HOST_NAME, value, "a lower-case host name such as wallboard.example.com")
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _certificate(cls, value: str | None) -> str | None:
+        return _matching(
+            CLOUDFRONT_CERTIFICATE_ARN,
+            value,
+            "an ACM certificate in us-east-1 (CloudFront's Region), arn:aws:acm:us-east-1:<account>:certificate/<id>",
+        )
+
+    @field_validator("web_acl_arn")
+    @classmethod
+    def _web_acl(cls, value: str | None) -> str | None:
+        return _matching(
+            CLOUDFRONT_WEB_ACL_ARN,
+            value,
+            "a CLOUDFRONT-scope web ACL, arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>",
+        )
+
+    @model_validator(mode="after")
+    def _hosting_settings_need_the_hosted_board(self) -> Self:
+        if (self.domain_name is None) != (self.certificate_arn is None):
+            raise ValueError("domainName and certificateArn go together: the name, and the certificate that covers it")
+        given = [
+            key
+            for key, value in (
+                ("identityProvider", self.identity_provider),
+                ("domainName", self.domain_name),
+                ("webAclArn", self.web_acl_arn),
+            )
+            if value is not None
+        ]
+        if given and not self.hosted:
+            raise ValueError(f"{', '.join(given)} configure the hosted board: set hosted true, or leave them out")
+        return self
+
+
 class DeploymentConfig(BaseModel):
     """The whole context the stack reads; attribute names are Python, aliases are the cdk.json keys."""
 
@@ -156,7 +276,7 @@ class DeploymentConfig(BaseModel):
     # Days an EventBridge archive keeps the contact events, to replay a time range (README "Operations"); 0: none.
     contact_event_archive_days: int = Field(7, ge=0, le=3650, alias="contactEventArchiveDays")
     # The live wallboard: its interval, the thresholds that colour its tiles, queue names (README "Configuration").
-    wallboard: WallboardSettings = Field(default_factory=WallboardSettings)
+    wallboard: WallboardDeployment = Field(default_factory=WallboardDeployment)
 
     @field_validator("connect_instance_arns", mode="before")
     @classmethod
@@ -209,7 +329,7 @@ class DeploymentConfig(BaseModel):
 
     @field_validator("wallboard")
     @classmethod
-    def _wallboard_fits_the_environment(cls, value: WallboardSettings) -> WallboardSettings:
+    def _wallboard_fits_the_environment(cls, value: WallboardDeployment) -> WallboardDeployment:
         size = len(value.to_environment().encode())
         if size > MAX_WALLBOARD_SETTINGS_BYTES:
             raise ValueError(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aws, CfnOutput, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -18,7 +19,12 @@ from stacks.constructs.lambda_runtime import LambdaRuntime
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.state_read_access import StateReadAccess
 from stacks.constructs.state_tables import StateTables
+from stacks.constructs.wallboard_hosting import WallboardHosting
+from stacks.constructs.wallboard_push import WallboardPush
 from stacks.constructs.wallboard_read_model import WallboardReadModel
+from stacks.constructs.wallboard_sign_in import SCOPES, WallboardSignIn
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class RealtimeStateStack(Stack):
@@ -73,6 +79,9 @@ class RealtimeStateStack(Stack):
         self._queue_outputs("WallboardFailedBatchesQueue", board.failed_batch_queue)
 
         functions = [agents.function, contacts.function, board.function]
+        push = self._hosted_wallboard(config, runtime, key, tables, board) if config.wallboard.hosted else None
+        if push is not None:
+            functions.append(push.snapshot_function)
         must_stay_empty = {
             "AgentEventsQuarantine": agents.quarantine_queue,
             "ContactEventsQuarantine": contacts.quarantine_queue,
@@ -117,9 +126,76 @@ class RealtimeStateStack(Stack):
             queues_that_must_stay_empty=must_stay_empty,
             backlogs=backlogs,
             failed_batch_records=agents.records_given_up(METRIC_PERIOD),
+            board_publish_errors=push.publish_errors() if push else None,
+            board_snapshot_errors=push.snapshot_errors() if push else None,
         )
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)
+
+    def _hosted_wallboard(
+        self,
+        config: DeploymentConfig,
+        runtime: LambdaRuntime,
+        key: kms.IKey | None,
+        tables: StateTables,
+        board: WallboardReadModel,
+    ) -> WallboardPush:
+        """The board in AWS (`wallboard.hosted`): the site, sign-in, the push and the snapshot API, then the site's
+        config.json naming them. In this order there is no cycle: the distribution's headers name the Region's
+        endpoints by wildcard, so the app client (callback) and the snapshot API (CORS) can name the distribution."""
+        settings = config.wallboard
+        hosting = WallboardHosting(
+            self,
+            "WallboardHosting",
+            site_dir=ROOT / "wallboard",
+            log_encryption_key=key,
+            domain_name=settings.domain_name,
+            certificate_arn=settings.certificate_arn,
+            web_acl_arn=settings.web_acl_arn,
+        )
+        sign_in = WallboardSignIn(
+            self, "WallboardSignIn", board_url=hosting.url, identity_provider=settings.identity_provider
+        )
+        push = WallboardPush(
+            self,
+            "WallboardPush",
+            runtime=runtime,
+            user_pool=sign_in.user_pool,
+            client=sign_in.client,
+            issuer=sign_in.issuer,
+            # An origin has no path: the URL without its closing slash.
+            board_origin=hosting.url.removesuffix("/"),
+            agent_table=tables.agent_table,
+            contact_table=tables.contact_table,
+            contact_index_names=(tables.waiting_index_name, tables.interval_index_name),
+            board_table=board.board_table,
+        )
+        board.publish_to(push.publish_url, push.namespace)
+        hosting.publish_site(
+            {
+                "realtimeUrl": push.realtime_url,
+                "httpHost": push.event_api.http_dns,
+                "snapshotUrl": push.snapshot_url,
+                "auth": {
+                    "type": "cognito",
+                    "domain": sign_in.sign_in_url,
+                    "clientId": sign_in.client.user_pool_client_id,
+                    "redirectUri": hosting.url,
+                    "region": Aws.REGION,
+                    "userPoolId": sign_in.user_pool.user_pool_id,
+                    "scope": " ".join(scope.scope_name for scope in SCOPES),
+                },
+                "clockRate": 1,
+            }
+        )
+        CfnOutput(self, "WallboardUrl", value=hosting.url)
+        CfnOutput(self, "WallboardUserPoolId", value=sign_in.user_pool.user_pool_id)
+        CfnOutput(self, "WallboardUserPoolClientId", value=sign_in.client.user_pool_client_id)
+        CfnOutput(self, "WallboardSignInDomain", value=sign_in.sign_in_url)
+        CfnOutput(self, "WallboardEventApiHttpDns", value=push.event_api.http_dns)
+        CfnOutput(self, "WallboardEventApiRealtimeDns", value=push.event_api.realtime_dns)
+        CfnOutput(self, "WallboardSnapshotUrl", value=push.snapshot_url)
+        return push
 
     def _queue_outputs(self, name: str, queue: sqs.IQueue) -> None:
         """A queue's URL (SQS's API and the tools) and ARN (start-message-move-task, IAM)."""

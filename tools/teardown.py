@@ -56,6 +56,14 @@ KINDS: dict[str, Kind] = {
     "AWS::SQS::Queue": Kind("SQS queue", ("aws sqs delete-queue --region {region} --queue-url {name}",)),
     "AWS::Logs::LogGroup": Kind("log group", ("aws logs delete-log-group --region {region} --log-group-name {name}",)),
     "AWS::SNS::Topic": Kind("SNS topic", ("aws sns delete-topic --region {region} --topic-arn {name}",)),
+    "AWS::Cognito::UserPool": Kind(
+        "Cognito user pool",
+        (
+            # Deletion protection first (update-user-pool resets the settings it is not given: it is about to go).
+            "aws cognito-idp update-user-pool --region {region} --user-pool-id {name} --deletion-protection INACTIVE",
+            "aws cognito-idp delete-user-pool --region {region} --user-pool-id {name}",
+        ),
+    ),
     "AWS::KMS::Key": Kind(
         "KMS key", ("aws kms schedule-key-deletion --region {region} --key-id {name} --pending-window-in-days 7",)
     ),

@@ -66,8 +66,11 @@ class LambdaRuntime(Construct):
         environment: dict[str, str],
         timeout_seconds: int = 60,
         memory_size: int = 512,
+        writes_with_key: bool = True,
         **kwargs: Any,
     ) -> lambda_.Function:
+        """A function of the runtime. `writes_with_key=False`: a reader, granted only kms:Decrypt on kmsKeyArn, so
+        the wildcard actions of CDK's encrypt grants are not suppressed on its role (they never appear there)."""
         log_group = logs.LogGroup(
             scope,
             f"{construct_id}Logs",
@@ -128,7 +131,7 @@ class LambdaRuntime(Construct):
                 "X-Ray tracing (Tracer): xray:PutTraceSegments and xray:PutTelemetryRecords, as CDK grants them for "
                 "active tracing, support no resource-level permissions.",
             )
-        if self.encryption_key is not None:
+        if self.encryption_key is not None and writes_with_key:
             allow_wildcard(
                 function,
                 ["Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"],

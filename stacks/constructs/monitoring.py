@@ -52,6 +52,8 @@ class Monitoring(Construct):
         queues_that_must_stay_empty: dict[str, sqs.IQueue],
         backlogs: dict[str, tuple[sqs.IQueue, int]] | None = None,
         failed_batch_records: cloudwatch.IMetric | None = None,
+        board_publish_errors: cloudwatch.IMetric | None = None,
+        board_snapshot_errors: cloudwatch.IMetric | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         settings = config.alarms
@@ -87,6 +89,31 @@ class Monitoring(Construct):
                 failed_batch_records,
                 threshold=0,
                 description="Agent event records were given up on after the retries: see the runbook in the README.",
+            )
+        # The board function hands a batch back whole when a read or a publish failed; Lambda retries it. One retry
+        # is a passing throttle; retries in three minutes running are a board that has stopped moving.
+        self._alarm(
+            "WallboardBatchesRetried",
+            pipeline_metric(MetricName.BOARD_BATCHES_RETRIED),
+            threshold=0,
+            periods=3,
+            description="The board function retried batches for 3 minutes running (a read or a publish keeps "
+            "failing): the wallboards stop moving. See the runbook in the README.",
+        )
+        if board_publish_errors is not None:
+            self._alarm(
+                "WallboardPublishErrors",
+                board_publish_errors,
+                threshold=0,
+                description="AWS AppSync Events refused or failed the board function's publishes (4XX: signature, "
+                "permission, throttling; 5XX: the service): the wallboards miss pushes until the next snapshot.",
+            )
+        if board_snapshot_errors is not None:
+            self._alarm(
+                "WallboardSnapshotApiErrors",
+                board_snapshot_errors,
+                threshold=0,
+                description="The wallboard's snapshot API answered 5xx: boards that (re)connect get no figures.",
             )
         for name, queue in queues_that_must_stay_empty.items():
             self._alarm(
@@ -135,6 +162,18 @@ class Monitoring(Construct):
             )
 
         self.dashboard = self._dashboard(config, functions, iterator_ages, queues_that_must_stay_empty, backlogs or {})
+        hosted_board = [
+            metric.with_(label=label) if isinstance(metric, cloudwatch.Metric) else metric
+            for metric, label in (
+                (board_publish_errors, "Publishes refused or failed"),
+                (board_snapshot_errors, "Snapshot API 5xx"),
+            )
+            if metric is not None
+        ]
+        if hosted_board:
+            self.dashboard.add_widgets(
+                cloudwatch.GraphWidget(title="Wallboard in AWS: push and snapshot errors", left=hosted_board, width=12)
+            )
 
     def _topic(self, config: DeploymentConfig, encryption_key: kms.IKey | None) -> sns.ITopic:
         """The user's own topic (its policy is theirs: README), or a topic that lets only this account's alarms

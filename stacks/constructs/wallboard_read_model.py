@@ -5,8 +5,9 @@ only says which channels to recompute (a queue, the agent list); the function re
 so a retried, bisected or replayed batch republishes the same figures and moves no number.
 
 The board table holds what the state tables cannot answer cheaply: one compact row per agent (rewritten from the
-agent's current item) and each channel's sequence number. Until issue 16 deploys the channel service the function
-publishes nothing (`CHANNEL_PUBLISH_URL=disabled`): the rows and sequence numbers are kept current all the same.
+agent's current item) and each channel's sequence number. Without the hosted board (`wallboard.hosted=false`: the
+demo) the function publishes nothing (`CHANNEL_PUBLISH_URL=disabled`): the rows and sequence numbers are kept current
+all the same. With it, `publish_to` points the function at the AppSync Events namespace it alone may publish to.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_appsync as appsync
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -90,7 +92,7 @@ class WallboardReadModel(Construct):
                 Env.CONTACT_TABLE_NAME: contact_table.table_name,
                 Env.BOARD_TABLE_NAME: self.board_table.table_name,
                 Env.WALLBOARD_SETTINGS: config.wallboard.to_environment(),
-                # Until issue 16 deploys the channel service (AppSync Events): nothing is published.
+                # Nothing is published until `publish_to` names the channel service (AppSync Events).
                 Env.CHANNEL_PUBLISH_URL: PUBLISHING_DISABLED,
                 Env.CHANNEL_PUBLISH_AUTH: "none",
             },
@@ -141,3 +143,10 @@ class WallboardReadModel(Construct):
         ]
         for event_source in self.event_sources:
             self.function.add_event_source(event_source)
+
+    def publish_to(self, publish_url: str, namespace: appsync.ChannelNamespace) -> None:
+        """Publish the channels' messages to `publish_url` (the Event API's HTTP `/event` endpoint), signed with the
+        function's role (SigV4), which may publish to this one namespace and nothing else of the API."""
+        self.function.add_environment(Env.CHANNEL_PUBLISH_URL, publish_url)
+        self.function.add_environment(Env.CHANNEL_PUBLISH_AUTH, "iam")
+        namespace.grant_publish(self.function)

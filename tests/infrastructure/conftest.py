@@ -35,6 +35,16 @@ def resources(template: Template, resource_type: str) -> dict[str, dict[str, Any
     return found
 
 
+def project_functions(template: Template) -> dict[str, dict[str, Any]]:
+    """The project's functions (handlers of lambdas/connect_state), not the CDK's own (the wallboard's
+    BucketDeployment function, which copies the page into its bucket at deploy)."""
+    return {
+        logical_id: function
+        for logical_id, function in resources(template, "AWS::Lambda::Function").items()
+        if str(function["Properties"].get("Handler", "")).startswith("connect_state.")
+    }
+
+
 def only(template: Template, resource_type: str) -> dict[str, Any]:
     (resource,) = resources(template, resource_type).values()
     return resource["Properties"]  # type: ignore[no-any-return]

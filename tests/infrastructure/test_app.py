@@ -20,7 +20,7 @@ from demo import emulator
 from stacks.config import EXAMPLE_INSTANCE_ARN
 from stacks.constructs.lambda_runtime import LAYER_SOURCE
 from tests.infrastructure import conftest
-from tests.infrastructure.conftest import resources, synth
+from tests.infrastructure.conftest import project_functions, resources, synth
 
 pytestmark = pytest.mark.xdist_group("cdk")
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +106,7 @@ def test_the_configured_settings_reach_the_deployed_stack() -> None:
 
 def test_every_function_handler_resolves_to_code_in_the_asset() -> None:
     _, template = synth()
-    handlers = [f["Properties"]["Handler"] for f in resources(template, "AWS::Lambda::Function").values()]
+    handlers = [f["Properties"]["Handler"] for f in project_functions(template).values()]
     assert handlers
     for handler in handlers:
         module, _, name = handler.rpartition(".")
@@ -115,7 +115,7 @@ def test_every_function_handler_resolves_to_code_in_the_asset() -> None:
 
 def test_every_function_has_a_sample_invocation_event() -> None:
     _, template = synth()
-    modules = {f["Properties"]["Handler"].split(".")[-2] for f in resources(template, "AWS::Lambda::Function").values()}
+    modules = {f["Properties"]["Handler"].split(".")[-2] for f in project_functions(template).values()}
     assert {path.stem for path in EVENTS.glob("*.json")} == modules
 
 
@@ -153,8 +153,13 @@ def test_contact_events_sample_is_an_sqs_batch_of_valid_contact_events() -> None
 def test_template_carries_the_asset_metadata_sam_local_invoke_needs() -> None:
     # `cdk synth` (the CLI) turns this context on; sam local invoke reads aws:asset:path to find the code and layer.
     _, template = synth(**{"aws:cdk:enable-asset-metadata": True})
-    functions = resources(template, "AWS::Lambda::Function").values()
-    layers = resources(template, "AWS::Lambda::LayerVersion").values()
+    functions = project_functions(template).values()
+    # The project's layer (the CDK's BucketDeployment brings its own, the AWS CLI's)
+    layers = [
+        layer
+        for layer in resources(template, "AWS::Lambda::LayerVersion").values()
+        if "PowertoolsLayer" in layer["Metadata"]["aws:cdk:path"]
+    ]
     assert [f["Metadata"]["aws:asset:property"] for f in functions] == ["Code"] * len(functions)
     assert [layer["Metadata"]["aws:asset:property"] for layer in layers] == ["Content"]
     assert all(f["Metadata"]["aws:asset:path"].startswith("asset.") for f in [*functions, *layers])

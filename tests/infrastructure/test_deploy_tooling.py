@@ -192,8 +192,8 @@ def test_make_invoke_names_the_functions_when_the_name_is_wrong(
         sam_template.main(["agent_event", "--template", str(template)])
     assert (
         str(raised.value)
-        == 'error: no function "agent_event": the functions are agent_events, board_changes, contact_events, '
-        "enrichment"
+        == 'error: no function "agent_event": the functions are agent_events, board_changes, board_snapshot, '
+        "contact_events, enrichment"
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.conftest import resources, synth
+from tests.infrastructure.conftest import project_functions, resources, synth
 
 pytestmark = pytest.mark.xdist_group("cdk")
 KEY = "arn:aws:kms:eu-west-2:111122223333:key/11111111-2222-3333-4444-555555555555"
@@ -32,9 +32,9 @@ def test_every_function_logs_to_its_own_log_group_kept_a_month_and_under_the_cus
     context: dict[str, Any],
 ) -> None:
     _, template = synth(**context)
-    functions = resources(template, "AWS::Lambda::Function")
+    functions = project_functions(template)
     log_groups = resources(template, "AWS::Logs::LogGroup")
-    assert len(functions) == 4
+    assert len(functions) == 5
     used = []
     for name, function in functions.items():
         log_group_ref = function["Properties"]["LoggingConfig"]["LogGroup"]
@@ -46,7 +46,7 @@ def test_every_function_logs_to_its_own_log_group_kept_a_month_and_under_the_cus
             assert log_group["KmsKeyId"] == KEY, name
         else:
             assert "KmsKeyId" not in log_group, name
-    assert len(set(used)) == 4
+    assert len(set(used)) == len(functions)
 
 
 @pytest.mark.parametrize("context", [{}, {"kmsKeyArn": KEY}], ids=["aws-managed key", "customer key"])

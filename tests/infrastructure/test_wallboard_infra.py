@@ -197,18 +197,19 @@ def test_the_function_is_given_its_configuration_and_the_settings_synth_validate
         "thresholds": {"default": {"waitWarnSeconds": 30}, QUEUE_ID: {"waitAlertSeconds": 90}},
         "queueNames": {QUEUE_ID: "Sales"},
     }
-    _, template = synth(wallboard=wallboard)
+    # (without the hosted board: the demo's deployment, whose board server stands in for AppSync Events)
+    _, template = synth(wallboard={**wallboard, "hosted": False})
     _, function = board_function(template)
     variables = function["Environment"]["Variables"]
     # Then it gets exactly the variables its configuration model requires
     deployed = {name for name in variables if not name.startswith(("POWERTOOLS_", "AWS_"))}
     assert deployed == {field.alias for field in BoardConfig.model_fields.values()}
-    # And the settings read back are the ones configured
+    # And the settings read back are the ones configured (the deployment's own keys, such as hosted, left out)
     settings = WallboardSettings.from_environment(variables[Env.WALLBOARD_SETTINGS])
     assert settings == WallboardSettings.model_validate(wallboard)
     queue = settings.thresholds_for(f"arn:aws:connect:eu-west-2:111122223333:instance/x/queue/{QUEUE_ID}")
     assert (queue.wait_warn_seconds, queue.wait_alert_seconds, settings.name_for(QUEUE_ID)) == (30, 90, "Sales")
-    # And publishing stays off until the channel service is deployed (issue 16)
+    # And without the hosted board nothing is published (test_wallboard_aws_infra.py: what the hosted board sets)
     assert (variables[Env.CHANNEL_PUBLISH_URL], variables[Env.CHANNEL_PUBLISH_AUTH]) == ("disabled", "none")
     agent_table = logical_id_of(template, "AWS::DynamoDB::GlobalTable", "State/AgentState")
     board_table = logical_id_of(template, "AWS::DynamoDB::GlobalTable", "Wallboard/BoardTable")
