@@ -156,7 +156,7 @@ def _read_units(total_bytes: int, *, consistent: bool) -> float:
 class StreamRecord:
     table: str  # "agent" / "contact"
     at_ms: int
-    change: Change
+    change: Change | None  # None: the board function has nothing to recompute (handlers.board_changes.change_of)
     image_bytes: int  # the changed item's JSON (the new image, or the old one when removed): the naive design's message
 
 
@@ -172,7 +172,11 @@ class StreamLog:
         if table == AGENT:
             change = Change.agent(key)
         else:
-            change = Change.contact(key, (before or {}).get("queueArn"), after.get("queueArn"))
+            change = (
+                Change.contact(key, (before or {}).get("queueArn"), after.get("queueArn"))
+                if board.queue_figures_changed(before, after)
+                else None
+            )
             if after.get("status") == "COMPLETED" and (before or {}).get("status") != "COMPLETED":
                 self.completed.append(key)
         self.records[table].append(StreamRecord(table, self.now_ms, change, json_bytes(after)))
@@ -627,7 +631,7 @@ def measure(agents: int, minutes: float, boards: int, seed: int = 7) -> Measurem
                 naive_bytes.append(record.image_bytes)
                 second.naive_operations += event_operations(record.image_bytes)
             for start in range(0, len(records), BOARD_BATCH_SIZE):
-                changes = [record.change for record in records[start : start + BOARD_BATCH_SIZE]]
+                changes = [r.change for r in records[start : start + BOARD_BATCH_SIZE] if r.change is not None]
                 overhead = meter.overhead_seconds
                 started = time.process_time()
                 published = service.apply_changes(changes)

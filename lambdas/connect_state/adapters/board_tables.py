@@ -17,7 +17,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from connect_state.adapters.conditional_write import condition_failed
-from connect_state.domain.board import QUEUE_CHANNEL_PREFIX
+from connect_state.domain.board import ENQUEUED_ATTRIBUTES, QUEUE_CHANNEL_PREFIX, WAITING_ATTRIBUTES
 from connect_state.service.ports import ChannelSequence, StoredRow
 
 if TYPE_CHECKING:
@@ -29,21 +29,6 @@ AGENT_ROWS = "AGENT"  # pk of the agent rows (sk: agentArn)
 CHANNELS = "CHANNEL"  # pk of the channel sequence numbers (sk: channel name)
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem request
 UNPROCESSED_ATTEMPTS = 6
-# What a queue view reads (domain.board.queue_view); the index items hold no phone number, and asking for less data
-# keeps the answer (not the read capacity, which counts the stored item) small.
-WAITING_ATTRIBUTES = ("contactId", "queueArn", "queuedSince", "channel")
-ENQUEUED_ATTRIBUTES = (
-    "contactId",
-    "queueArn",
-    "enqueuedAt",
-    "channel",
-    "initiationMethod",
-    "status",
-    "abandoned",
-    "connectedToAgentTimestamp",
-    "disconnectTimestamp",
-    "afterContactWorkDuration",
-)
 ROW_VERSION_NAMES = ("orderKey", "loginOrderKey", "afterContactWorkOrderKey")
 _deserializer = TypeDeserializer()
 _serializer = TypeSerializer()

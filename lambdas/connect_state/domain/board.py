@@ -82,6 +82,24 @@ AGENT_COUNTS = (
     "AGENTS_AFTER_CONTACT_WORK",
     "AGENTS_ERROR",
 )
+# What a queue view reads of a contact (queue_view): from the byQueue index, the waiting ones; from byQueueEnqueued,
+# the interval's. The index items hold no phone number, and asking for no more keeps the answers small.
+WAITING_ATTRIBUTES = ("contactId", "queueArn", "queuedSince", "channel")
+ENQUEUED_ATTRIBUTES = (
+    "contactId",
+    "queueArn",
+    "enqueuedAt",
+    "channel",
+    "initiationMethod",
+    "status",
+    "abandoned",
+    "connectedToAgentTimestamp",
+    "disconnectTimestamp",
+    "afterContactWorkDuration",
+)
+# A contact change that leaves all of these as they were (DescribeContact's enrichment, the abandoned claim) moves no
+# queue figure.
+QUEUE_FIGURE_ATTRIBUTES = tuple(sorted(set(WAITING_ATTRIBUTES) | set(ENQUEUED_ATTRIBUTES)))
 ON_CONTACT_STATES = frozenset({"CONNECTED", "CONNECTED_ONHOLD", "PAUSED", "ENDED"})
 AFTER_CONTACT_WORK_STATE = "ENDED"
 ERROR_STATE = "ERROR"
@@ -195,6 +213,27 @@ def queue_agent_counts(rows: Iterable[Mapping[str, Any]], queue_arn: str) -> dic
 
 def queues_served(row: Mapping[str, Any] | None) -> set[str]:
     return set(row.get("queueArns") or ()) if row else set()
+
+
+def queue_figures_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
+    """Can a contact item going from `old` to `new` (None: no item; plain or DynamoDB-typed, alike on both sides) move
+    a queue figure? Not when every attribute a queue view reads is as it was."""
+    return old is None or new is None or any(old.get(name) != new.get(name) for name in QUEUE_FIGURE_ATTRIBUTES)
+
+
+def queues_whose_agent_figures_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> set[str]:
+    """The queues whose AGENTS_STAFFED or AGENTS_AVAILABLE an agent's row going from `old` to `new` (None: no row)
+    can move: the agent's (staffed, available) in each queue it serves, before and after. Nothing else in a queue's
+    view depends on the agents, so any other change of the row (a contact ringing, connected, in ACW) leaves it."""
+
+    def counted(row: Mapping[str, Any] | None) -> dict[str, tuple[bool, bool]]:
+        if row is None:
+            return {}
+        return dict.fromkeys(queues_served(row), (is_staffed(row), is_available(row)))
+
+    before, after = counted(old), counted(new)
+    nowhere = (False, False)
+    return {queue for queue in before.keys() | after.keys() if before.get(queue, nowhere) != after.get(queue, nowhere)}
 
 
 # --- queues -------------------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from connect_state.adapters.board_tables import DynamoDBBoardRows, DynamoDBBoard
 from connect_state.adapters.channel_publisher import DisabledPublisher, HttpChannelPublisher
 from connect_state.adapters.conditional_write import CLIENT_CONFIG as DYNAMODB_CONFIG
 from connect_state.config import BoardConfig, PerContainer, board_config
-from connect_state.domain import timestamps
+from connect_state.domain import board, timestamps
 from connect_state.metric_names import MetricName
 from connect_state.observability import instrumented, logger, metrics
 from connect_state.service.board import BoardService, Change
@@ -83,7 +83,10 @@ def change_of(record: dict[str, Any]) -> Change | None:
     if "agentArn" in keys:
         return Change.agent(keys["agentArn"]["S"])
     if "contactId" in keys:
-        queues = [(stream.get(image) or {}).get("queueArn", {}).get("S") for image in ("OldImage", "NewImage")]
+        old, new = stream.get("OldImage"), stream.get("NewImage")
+        if not board.queue_figures_changed(old, new):
+            return None  # enrichment, the abandoned claim: nothing a queue's figures read has changed
+        queues = [(image or {}).get("queueArn", {}).get("S") for image in (old, new)]
         return Change.contact(keys["contactId"]["S"], *queues)
     return None
 

@@ -101,7 +101,7 @@ class BoardService:
         row_changes = self._row_changes(sorted({change.key for change in changes if change.kind == AGENT}))
         group_channels: set[str] = set()
         for agent_arn, row_change in row_changes.items():
-            for queue_arn in _served(row_change.stored) | _served(row_change.new):
+            for queue_arn in board.queues_whose_agent_figures_change(_row(row_change.stored), _row(row_change.new)):
                 triggers[queue_arn].add(agent_arn)
             group_channels |= _groups(row_change.stored) | _groups(row_change.new)
         if not row_changes and not triggers:
@@ -282,8 +282,8 @@ class BoardService:
         )
 
 
-def _served(stored: StoredRow | None) -> set[str]:
-    return board.queues_served(stored.row if stored else None)
+def _row(stored: StoredRow | None) -> Mapping[str, Any] | None:
+    return stored.row if stored else None
 
 
 def _groups(stored: StoredRow | None) -> set[str]:
