@@ -7,14 +7,21 @@ without Docker. So this module does Lambda's part, and only that, in-process:
 - an SQS poller per queue: receives up to 10 messages with their receive counts, hands them over in Lambda's event
   shape, and deletes the messages the function did not report as failed (failed ones come back after their visibility
   timeout, or the backoff the function set);
+- a DynamoDB stream poller per table stream: reads every shard from TRIM_HORIZON in batches (`batch_size`, Lambda's
+  default 100), hands them over in Lambda's DynamoDB event shape, and honours ReportBatchItemFailures as for Kinesis
+  (retry from the first failed sequence number, a bounded number of times). How often it is polled (Lambda's
+  batching window) is the caller's choice;
 - each handler runs with exactly the environment variables the deployment gave its function (read back from the
   emulator), under the function's own configuration readers, in a process set up as Lambda's runtime would
   (`prepare_process`), its logs in a file and DescribeContact answered by the simulator.
-It does not emulate concurrency, timeouts or scaling: one invocation at a time.
+It does not emulate concurrency, timeouts or scaling: one invocation at a time. What runs concurrently on Lambda (the
+board function beside the others) is approximated by `after_invoke`: the caller reads the other event sources between
+two invocations.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import importlib
 import io
@@ -23,6 +30,7 @@ import sys
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +106,8 @@ class InProcessFunction:
     function_name: str
     output: io.TextIOBase  # where the function's stdout (EMF metrics) goes
     invocations: int = 0
+    # Runs after each invocation: Lambda runs the other functions meanwhile (the demo reads the tables' streams here)
+    after_invoke: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         module, _, name = self.handler.rpartition(".")
@@ -110,7 +120,10 @@ class InProcessFunction:
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         self.invocations += 1
         with function_environment(self.environment), contextlib.redirect_stdout(self.output):
-            return self._function(event, self._context)
+            result = self._function(event, self._context)
+        if self.after_invoke is not None:
+            self.after_invoke()
+        return result
 
 
 @dataclass
@@ -192,3 +205,106 @@ class SqsPoller:
                     QueueUrl=self.queue_url,
                     Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
                 )
+
+
+@dataclass
+class DynamoDbStreamPoller:
+    """Lambda's DynamoDB stream event source mapping for one table's stream: every shard from TRIM_HORIZON, in order
+    (a parent shard before its children), `batch_size` records per invocation."""
+
+    streams: Any  # a boto3 DynamoDB Streams client
+    stream_arn: str
+    function: InProcessFunction
+    batch_size: int = 100
+    max_retries: int = 5
+    delivered: int = 0
+    invocations: int = 0
+    given_up: int = 0  # records Lambda would send to the on-failure destination
+    _iterators: dict[str, str] = field(default_factory=dict)
+
+    def poll(self) -> int:
+        """Deliver everything readable now; returns the records delivered."""
+        before = self.delivered
+        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        for shard in _parents_first(shards):
+            shard_id = shard["ShardId"]
+            if shard_id not in self._iterators:
+                self._iterators[shard_id] = self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            while self._iterators.get(shard_id):
+                response = self.streams.get_records(ShardIterator=self._iterators[shard_id], Limit=self.batch_size)
+                self._iterators[shard_id] = response.get("NextShardIterator", "")  # none: a closed shard, read
+                if not response["Records"]:
+                    break
+                self._deliver(response["Records"])
+        return self.delivered - before
+
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        for _ in range(self.max_retries + 1):
+            event = {"Records": [dynamodb_stream_record(record, self.stream_arn) for record in records]}
+            self.invocations += 1
+            failures = self.function.invoke(event).get("batchItemFailures") or []
+            self.delivered += len(records)
+            if not failures:
+                return
+            # Lambda's checkpoint: retry from the first failed record (everything before it succeeded).
+            first = min(int(failure["itemIdentifier"]) for failure in failures)
+            records = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) >= first]
+        self.given_up += len(records)
+
+
+def dynamodb_stream_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A record of a DynamoDB Streams GetRecords response (as boto3's client returns it) as Lambda hands it over:
+    `eventSourceARN` added, the stream's Region as `awsRegion`, the creation time in epoch seconds, binary attribute
+    values base64-encoded again (boto3 decoded them; Lambda's event is JSON)."""
+    change = dict(record["dynamodb"])
+    created = change.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        change["ApproximateCreationDateTime"] = round(created.timestamp(), 3)
+    for image in ("Keys", "NewImage", "OldImage"):
+        if image in change:
+            change[image] = {name: _json_attribute(value) for name, value in change[image].items()}
+    shaped: dict[str, Any] = {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": stream_arn.split(":")[3],
+        "dynamodb": change,
+        "eventSourceARN": stream_arn,
+    }
+    if "userIdentity" in record:  # a deletion by TTL
+        shaped["userIdentity"] = record["userIdentity"]
+    return shaped
+
+
+def _json_attribute(value: Any) -> Any:
+    """One attribute value in DynamoDB's JSON form: bytes (B, BS, nested) back to base64 text."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, Mapping):
+        return {key: _json_attribute(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_attribute(item) for item in value]
+    return value
+
+
+def _parents_first(shards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Shards ordered so that a parent is read before its children (Lambda's order across a shard split)."""
+    by_id = {shard["ShardId"]: shard for shard in shards}
+    ordered: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def visit(shard: dict[str, Any]) -> None:
+        if shard["ShardId"] in seen:
+            return
+        seen.add(shard["ShardId"])
+        parent = by_id.get(shard.get("ParentShardId", ""))
+        if parent is not None:
+            visit(parent)
+        ordered.append(shard)
+
+    for shard in shards:
+        visit(shard)
+    return ordered

@@ -61,6 +61,14 @@ def test_retried_messages_and_a_finished_run_read_as_such() -> None:
     assert not any(mark in line for line in lines for mark in "{}'")
 
 
+def test_a_paced_run_says_its_throughput_is_the_pace_not_the_emulators() -> None:
+    lines = closing_lines(demo_figures(speed=30.0, seconds=85.9))
+    assert lines[0] == (
+        "throughput: 2,117 records in 85.9 s = 25 records/s "
+        "(paced at 30 simulated seconds a second; --speed 0 measures the emulator's own)"
+    )
+
+
 @pytest.mark.slow  # runs the demo in a process
 def test_a_missing_capture_is_one_line() -> None:
     # Given `make replay FILE=missing.jsonl`
