@@ -121,3 +121,15 @@ def test_a_contact_change_a_queue_figure_reads_recomputes_its_old_and_new_queue(
     # a new contact, and one the TTL removed, always count
     assert change_of(_record(None, after)) == Change.contact("c-1", SUPPORT)
     assert change_of(_record(before, None)) == Change.contact("c-1", SALES)
+
+
+def test_a_published_agent_row_names_its_queues_by_id_which_keeps_the_message_small() -> None:
+    world = World()
+    world.state.agents[AGENT] = agent(1)
+    delta = next(m for m in world.service.apply_changes([Change.agent(AGENT)]) if m["channel"] == board.AGENTS_CHANNEL)
+    # The read model keeps the ARNs (a queue's staffed count needs them); a board needs no more than the ids
+    (row,) = delta["upserts"]
+    assert row["queueIds"] == ["q-sales", "q-support"]
+    assert "queueArns" not in row
+    (snapshot,) = world.service.snapshot(board.AGENTS_CHANNEL)
+    assert snapshot["agents"] == [row]

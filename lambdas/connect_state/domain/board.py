@@ -409,7 +409,7 @@ def agents_delta(
         "seq": seq,
         "kind": "delta",
         "asOf": as_of,
-        "upserts": sorted((dict(row) for row in upserts), key=lambda row: row["agentArn"]),
+        "upserts": sorted((shown_row(row) for row in upserts), key=lambda row: row["agentArn"]),
         "removes": sorted(removes),
         "counts": dict(counts),
         "changed": sorted(set(changed))[:CHANGED_SHOWN],
@@ -419,7 +419,7 @@ def agents_delta(
 def agents_snapshot(
     seq: int, as_of: str, rows: Iterable[Mapping[str, Any]], channel: str = AGENTS_CHANNEL
 ) -> dict[str, Any]:
-    ordered = sorted((dict(row) for row in rows), key=lambda row: row["agentArn"])
+    ordered = sorted((shown_row(row) for row in rows), key=lambda row: row["agentArn"])
     return {
         "channel": channel,
         "seq": seq,
@@ -428,6 +428,16 @@ def agents_snapshot(
         "agents": ordered,
         "counts": agent_counts(ordered),
     }
+
+
+def shown_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """An agent row as a board receives it: the queues by id, not by ARN. The read model keeps the ARNs (a queue's
+    staffed and available counts match on them); on the wire they were most of an agents delta, the message that
+    costs the most at scale (README "Wallboard at scale")."""
+    shown = {name: value for name, value in row.items() if name != "queueArns"}
+    if row.get("queueArns"):
+        shown["queueIds"] = [queue_id(arn) for arn in row["queueArns"]]
+    return shown
 
 
 def queue_snapshot(seq: int, as_of: str, view: Mapping[str, Any]) -> dict[str, Any]:
