@@ -63,6 +63,15 @@ $(LAYER)/.installed: $(UV) lambdas/requirements.txt
 $(SAM): $(UV)
 	UV_TOOL_DIR=$(abspath $(TOOLS))/uv UV_TOOL_BIN_DIR=$(abspath $(TOOLS))/bin $(UV) tool install --quiet aws-sam-cli==1.170.0
 
+# The wallboard's browser test drives a headless Chromium: Debian's package where make runs as root (here and in CI),
+# otherwise the build Playwright downloads into .tools/playwright (tests/browser/conftest.py looks there).
+CHROMIUM := /usr/bin/chromium
+.PHONY: browser
+browser: $(VENV)/.installed ## the headless Chromium of the wallboard's browser test (Debian's, else Playwright's)
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else PLAYWRIGHT_BROWSERS_PATH=$(abspath $(TOOLS))/playwright $(BIN)/playwright install chromium; fi
+
 setup: $(VENV)/.installed node_modules/.installed $(LAYER)/.installed ## create .venv, node_modules and the Lambda layer
 
 # --- main job --------------------------------------------------------------------------------
@@ -94,7 +103,7 @@ destroy: setup ## delete the stack, after naming what stays (the state tables, t
 	@$(BIN)/python -m tools.teardown $(if $(filter never,$(REQUIRE_APPROVAL)),--yes) $(CDK_ARGS)
 
 invoke: $(SAM) ## sam local invoke a function with its sample event (Docker): make invoke FUNCTION=agent_events
-	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=agent_events (or contact_events, enrichment) [SAM_ARGS='--env-vars env.json']"; exit 2; }
+	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=agent_events (or contact_events, enrichment, board_changes, board_snapshot) [SAM_ARGS='--env-vars env.json']"; exit 2; }
 	@$(MAKE) --no-print-directory synth
 	@$(BIN)/python -m tools.sam_template "$(FUNCTION)"
 	$(SAM) local invoke "$(FUNCTION)" -t cdk.out/ConnectRealtimeState.sam.json -e "events/$(FUNCTION).json" $(SAM_ARGS)
@@ -157,7 +166,7 @@ cfn-lint: synth ## cfn-lint the synthesized template (zero errors)
 sam-validate: synth $(SAM) ## sam validate --lint on the synthesized template
 	@echo "$(SAM_VALIDATE)"; $(SAM_VALIDATE) 2>&1 | $(WITHOUT_SAM_CDK_WARNING)
 
-test: lint typecheck synth $(SAM) ## every check, every test, coverage of lambdas/ (a floor); what CI runs
+test: lint typecheck synth $(SAM) browser ## every check, every test, coverage of lambdas/ (a floor); what CI runs
 	$(PYTEST) $(COVERAGE) tests
 	$(BIN)/cfn-lint --non-zero-exit-code error cdk.out/ConnectRealtimeState.template.json
 	@echo "$(SAM_VALIDATE)"; $(SAM_VALIDATE) 2>&1 | $(WITHOUT_SAM_CDK_WARNING)
@@ -171,6 +180,10 @@ bench: setup ## throughput, client CPU per event, DynamoDB requests per event, i
 .PHONY: cost
 cost: setup ## monthly AWS cost at 100 and 1,000 agents: a measured simulated hour x list prices (COST_ARGS='--agents 20')
 	PYTHONPATH=lambdas:. $(BIN)/python -m tests.bench.cost $(COST_ARGS)
+
+.PHONY: board-scale
+board-scale: setup ## the wallboard at 1,000 agents and 100 boards: pushes, reads and monthly cost vs the naive design (BOARD_SCALE_ARGS='--agents 200')
+	PYTHONPATH=lambdas:. $(BIN)/python -m tests.bench.board_scale $(BOARD_SCALE_ARGS)
 
 clean: ## remove everything make created
 	rm -rf $(VENV) node_modules build cdk.out $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
