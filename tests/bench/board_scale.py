@@ -169,6 +169,7 @@ class StreamLog:
         self.completed: list[str] = []  # contacts whose COMPLETED was just written (enriched shortly after)
 
     def changed(self, table: str, key: str, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> None:
+        change: Change | None
         if table == AGENT:
             change = Change.agent(key)
         else:

@@ -84,9 +84,11 @@ def test_an_agent_who_counts_nowhere_before_or_after_recomputes_no_queue() -> No
 
 
 # --- contact changes ------------------------------------------------------------------------------------------------
-def _image(**attributes: str | bool) -> dict[str, Any]:
-    """A DynamoDB stream image (typed JSON) of a contact item."""
-    typed = {name: {"BOOL": value} if isinstance(value, bool) else {"S": value} for name, value in attributes.items()}
+def _image(**attributes: Any) -> dict[str, Any]:
+    """A DynamoDB stream image (typed JSON) of a contact item: strings and booleans."""
+    typed: dict[str, Any] = {
+        name: {"BOOL": value} if isinstance(value, bool) else {"S": value} for name, value in attributes.items()
+    }
     return {"contactId": {"S": "c-1"}, **typed}
 
 
@@ -99,7 +101,12 @@ def _record(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str,
     return {"eventName": "MODIFY", "dynamodb": stream}
 
 
-QUEUED = {"queueArn": SALES, "enqueuedAt": "2026-11-20T09:59:00.000Z", "status": "COMPLETED", "abandoned": False}
+QUEUED: dict[str, Any] = {
+    "queueArn": SALES,
+    "enqueuedAt": "2026-11-20T09:59:00.000Z",
+    "status": "COMPLETED",
+    "abandoned": False,
+}
 
 
 def test_a_contact_change_no_queue_figure_reads_recomputes_nothing() -> None:
