@@ -58,7 +58,7 @@ class QueueThresholds(_Settings):
     """When a queue's tiles turn amber (warn) and red (alert). Service level is better high; wait and abandonment
     are better low, so their alert level is above the warning one and the service level's below it."""
 
-    # Service level = contacts answered within this many seconds, as a percentage of contacts queued.
+    # Service level X: contacts that left the queue (answered or abandoned) within X seconds, per cent of those queued.
     service_level_seconds: int = Field(20, gt=0, le=MAX_SECONDS)
     service_level_warn_percent: float = Field(80, ge=0, le=100)
     service_level_alert_percent: float = Field(60, ge=0, le=100)
