@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from connect_state.models.agent_event import AgentEvent
+from connect_state.models.contact_record import ContactRecord
 from connect_state.models.decoder import Foreign, ForeignKind, Rejected, decode_agent_record
 from tests import samples
 from tests.factories import INSTANCE, Snapshot, agent_arn, agent_event
@@ -52,8 +53,22 @@ def test_null_previous_snapshot_is_accepted() -> None:
 
 
 @pytest.mark.parametrize("path", samples.CONTACT_RECORDS, ids=lambda p: p.name[:5])
-def test_contact_trace_records_on_a_shared_stream_are_recognised(path: Path) -> None:
-    assert decode_agent_record(encode(samples.load(path)), LIMIT) == Foreign(ForeignKind.CONTACT_TRACE_RECORD)
+def test_contact_records_on_a_shared_stream_are_decoded_as_contact_records(path: Path) -> None:
+    # Given a real contact record on a stream shared with agent events (SCHEMA-NOTES §1.1)
+    raw = samples.load(path)
+    # When it is decoded, Then it is a contact record of its own contact: neither an agent event nor foreign
+    decoded = decode_agent_record(encode(raw), LIMIT)
+    assert isinstance(decoded, ContactRecord)
+    assert decoded.contact_id == raw["ContactId"]
+    assert decoded.last_update_timestamp == raw["LastUpdateTimestamp"]
+
+
+def test_contact_record_without_a_contact_id_is_rejected_naming_the_field() -> None:
+    record = samples.load(samples.CONTACT_RECORDS[0])
+    del record["ContactId"]
+    decoded = decode_agent_record(encode(record), LIMIT)
+    assert isinstance(decoded, Rejected)
+    assert decoded.reason == "invalid contact record: ContactId: Field required"
 
 
 @pytest.mark.parametrize("path", samples.CONTACT_LENS, ids=lambda p: p.name[:4])

@@ -3,6 +3,7 @@ duplication of the same events ending in the same item (property-based, over rea
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -14,12 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connect_state.domain import contact_state
-from connect_state.domain.contact_state import ContactObservation, ContactState
+from connect_state.domain.contact_state import ContactObservation, ContactState, RecordObservation
 from connect_state.domain.versioned import Outcome
 from connect_state.models.contact_event import ContactEvent
+from connect_state.models.contact_record import ContactRecord
 from connect_state.models.decoder import parse_contact_event
+from tests import samples
 from tests.contact_lifecycles import (
     ABANDONED_2021,
+    AGENT,
     FULL,
     QUEUE,
     QUEUE_2,
@@ -43,7 +47,7 @@ def observe_all(documents: Sequence[dict[str, Any]]) -> list[ContactObservation]
     return [contact_state.observe(parsed(d)) for d in documents]
 
 
-def state_of(observations: Sequence[ContactObservation]) -> ContactState:
+def state_of(observations: Sequence[ContactObservation | RecordObservation]) -> ContactState:
     state, _ = contact_state.merge(None, observations)
     return state
 
@@ -270,8 +274,17 @@ def test_item_round_trips_through_dynamodb_types() -> None:
 
 
 def _as_stored(item: dict[str, Any]) -> dict[str, Any]:
-    """What the DynamoDB deserializer hands back: numbers as Decimal."""
-    return {k: Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in item.items()}
+    """What the DynamoDB deserializer hands back: numbers as Decimal, in nested maps and lists too."""
+    stored: dict[str, Any] = _stored_value(item)
+    return stored
+
+
+def _stored_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _stored_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stored_value(v) for v in value]
+    return Decimal(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def _by_contact(documents: Sequence[dict[str, Any]]) -> dict[str, list[ContactObservation]]:
@@ -351,3 +364,251 @@ def test_events_with_and_without_enqueue_timestamp_in_any_order_give_the_same_it
         if "enqueueTimestamp" in d["detail"].get("queueInfo", {})
     ]
     assert stored.get("enqueueTimestamp") == (min(carried) if carried else None)
+
+
+# Contact records (CTRs): whole-second facts that fill what events did not deliver and close the contact.
+
+
+def _seconds(timestamp: str) -> str:
+    """A CTR's whole-second form of an event's millisecond timestamp."""
+    return timestamp[:19] + "Z"
+
+
+def record_for(
+    documents: Sequence[dict[str, Any]], last_update: str = "2025-03-04T09:05:00Z", **overrides: Any
+) -> dict[str, Any]:
+    """The contact record Connect would write for a built lifecycle (its final fields, in whole seconds).
+
+    BUILT, NOT CAPTURED: shaped like the real ctr01 to ctr03 (SCHEMA-NOTES §5), from the lifecycle's own events."""
+    detail = documents[-1]["detail"]
+    queue, agent = detail.get("queueInfo"), detail.get("agentInfo")
+    end = detail.get("disconnectTimestamp", "2025-03-04T09:01:00.000Z")
+    record: dict[str, Any] = {
+        "AWSContactTraceRecordFormatVersion": "2017-03-10",
+        "ContactId": detail["contactId"],
+        "InstanceARN": detail["instanceArn"],
+        "Channel": detail["channel"].upper(),
+        "InitiationMethod": detail["initiationMethod"],
+        "InitialContactId": detail.get("initialContactId"),
+        "PreviousContactId": detail.get("previousContactId"),
+        "NextContactId": None,
+        "InitiationTimestamp": _seconds(detail["initiationTimestamp"]),
+        "ConnectedToSystemTimestamp": None,
+        "DisconnectTimestamp": _seconds(end),
+        "DisconnectReason": "CUSTOMER_DISCONNECT",
+        "LastUpdateTimestamp": last_update,
+        "Queue": None,
+        "Agent": None,
+        "Recording": None,
+        "Recordings": None,
+        "CustomerEndpoint": {"Address": "+15550100099", "Type": "TELEPHONE_NUMBER"},
+    }
+    if queue:
+        record["Queue"] = {
+            "ARN": queue["queueArn"],
+            "EnqueueTimestamp": _seconds(queue["enqueueTimestamp"]),
+            "DequeueTimestamp": _seconds(agent["connectedToAgentTimestamp"] if agent else end),
+            "Duration": 7,
+        }
+    if agent:
+        record["Agent"] = {
+            "ARN": agent["agentArn"],
+            "ConnectedToAgentTimestamp": _seconds(agent["connectedToAgentTimestamp"]),
+            "AfterContactWorkStartTimestamp": _seconds(end),
+            "AfterContactWorkEndTimestamp": "2025-03-04T09:00:45Z",
+            "AfterContactWorkDuration": 10,
+            "AgentInitiatedHoldDuration": 3,
+        }
+    record.update(overrides)
+    return record
+
+
+def observe_record(document: dict[str, Any]) -> RecordObservation:
+    return contact_state.observe_record(ContactRecord.model_validate(document))
+
+
+def item_of(observations: Sequence[ContactObservation | RecordObservation]) -> dict[str, Any]:
+    return contact_state.to_item(state_of(observations), TTL_DAYS, NOW)
+
+
+def test_the_real_agent_handled_record_alone_makes_a_completed_contact() -> None:
+    # Given the real ctr03 (inbound, queued, answered, transferred out) and no event of its contact
+    # When it is the only input
+    item = item_of([observe_record(samples.load(samples.CONTACT_RECORDS[2]))])
+    # Then the contact is closed (after-contact work is over when Connect writes the record), answered, not abandoned,
+    # with the record's facts in the item at whole seconds
+    assert item["status"] == "COMPLETED"
+    assert item["abandoned"] is False
+    assert "queuedSince" not in item
+    assert item["enqueueTimestamp"] == item["enqueuedAt"] == "2022-01-05T17:14:46.000Z"
+    assert item["dequeueTimestamp"] == item["connectedToAgentTimestamp"] == "2022-01-05T17:20:32.000Z"
+    assert item["disconnectReason"] == "CUSTOMER_DISCONNECT"
+    assert item["afterContactWorkDuration"] == 5
+    assert item["recordings"][0]["mediaStreamType"] == "AUDIO"
+    assert item["recordings"][0]["storageType"] == "S3"
+    assert "CustomerEndpoint" not in json.dumps(item, default=str)
+    assert "+15550100005" not in json.dumps(item, default=str)
+
+
+def test_the_real_ivr_only_record_closes_the_contact_without_abandoning_it() -> None:
+    # Given the real ctr02: no queue, no agent
+    item = item_of([observe_record(samples.load(samples.CONTACT_RECORDS[1]))])
+    assert (item["status"], item["abandoned"]) == ("DISCONNECTED", False)
+    assert item["disconnectTimestamp"] == "2019-01-30T15:11:39.000Z"
+
+
+def test_the_older_recording_field_is_read_when_recordings_is_missing() -> None:
+    # Given the real ctr01 with only the older `Recording`
+    document = samples.load(samples.CONTACT_RECORDS[0])
+    del document["Recordings"]
+    item = item_of([observe_record(document)])
+    assert item["recordings"] == [
+        {"location": document["Recording"]["Location"], "status": "AVAILABLE", "mediaStreamType": "AUDIO"}
+    ]
+    # and an OUTBOUND record's queue with no enqueue time does not make the contact queued
+    assert "enqueueTimestamp" not in item
+    assert item["status"] == "COMPLETED"
+
+
+def test_a_record_never_overwrites_an_events_millisecond_value_and_fills_the_rest() -> None:
+    # Given an answered call whose events carry milliseconds, and its record with the same facts in whole seconds
+    events = GENERATED["inbound answered"][:4]  # DISCONNECTED and COMPLETED lost
+    record = record_for(events)
+    # When the record arrives before or after the events
+    record_first: list[ContactObservation | RecordObservation] = [observe_record(record), *observe_all(events)]
+    for inputs in (record_first, record_first[::-1]):
+        item = item_of(inputs)
+        # Then the events' values stand, the record only fills what they lacked, and the contact is closed
+        assert item["connectedToAgentTimestamp"] == "2025-03-04T09:00:21.123Z"
+        assert item["enqueueTimestamp"] == "2025-03-04T09:00:14.123Z"
+        assert item["disconnectTimestamp"] == "2025-03-04T09:01:00.000Z"
+        assert item["afterContactWorkDuration"] == 10
+        assert item["disconnectReason"] == "CUSTOMER_DISCONNECT"
+        assert item["status"] == "COMPLETED"
+        assert item["filledByRecord"] >= {"disconnectTimestamp", "disconnectReason", "afterContactWorkDuration"}
+        assert "connectedToAgentTimestamp" not in item["filledByRecord"]
+
+
+def test_a_record_closes_a_ghost_caller_whose_disconnect_was_lost_and_confirms_it_abandoned() -> None:
+    # Given a call whose events stop at QUEUED (DISCONNECTED lost): a ghost in the queue
+    events = GENERATED["abandoned in queue"][:3]
+    assert item_of(observe_all(events))["status"] == "QUEUED"
+    # When its record arrives: a queue, no agent
+    item = item_of([*observe_all(events), observe_record(record_for(events))])
+    # Then it is out of the queue, disconnected and abandoned
+    assert (item["status"], item["abandoned"]) == ("DISCONNECTED", True)
+    assert "queuedSince" not in item
+    state = state_of([*observe_all(events), observe_record(record_for(events))])
+    assert contact_state.abandoned_event_detail(state)["disconnectTimestamp"] == "2025-03-04T09:01:00.000Z"
+
+
+def test_an_agent_in_the_record_turns_a_provisional_abandoned_back() -> None:
+    # Given QUEUED then DISCONNECTED, with no agent in any event (CONNECTED_TO_AGENT lost): provisionally abandoned
+    events = GENERATED["abandoned in queue"][2:4]
+    assert item_of(observe_all(events))["abandoned"] is True
+    # When the record, which names the agent who answered, arrives
+    agent = {"ARN": AGENT, "ConnectedToAgentTimestamp": "2025-03-04T09:00:20Z"}
+    item = item_of([*observe_all(events), observe_record(record_for(events, Agent=agent))])
+    # Then the contact was answered after all
+    assert item["abandoned"] is False
+    assert (item["agentArn"], item["connectedToAgentTimestamp"]) == (AGENT, "2025-03-04T09:00:20.000Z")
+    assert item["status"] == "COMPLETED"
+
+
+def test_the_newest_record_version_wins_and_copies_change_nothing() -> None:
+    events = GENERATED["inbound answered"]
+    first = observe_record(record_for(events, "2025-03-04T09:05:00Z"))
+    updated = observe_record(record_for(events, "2025-03-04T09:09:00Z", DisconnectReason="AGENT_DISCONNECT"))
+    state, outcomes = contact_state.merge(None, [updated, first, updated])
+    assert outcomes == [Outcome.APPLIED, Outcome.STALE, Outcome.DUPLICATE]
+    assert contact_state.to_item(state, TTL_DAYS, NOW)["disconnectReason"] == "AGENT_DISCONNECT"
+
+
+def test_transfer_records_apply_each_to_its_own_contact_and_keep_the_links() -> None:
+    first = record_for(GENERATED["inbound answered"], NextContactId="c-transfer")
+    second = record_for(GENERATED["transfer"], InitialContactId="c-answered", PreviousContactId="c-answered")
+    items = {o.contact_id: item_of([o]) for o in (observe_record(first), observe_record(second))}
+    assert items["c-answered"]["nextContactId"] == "c-transfer"
+    assert (items["c-transfer"]["initialContactId"], items["c-transfer"]["previousContactId"]) == (
+        "c-answered",
+        "c-answered",
+    )
+
+
+def test_a_state_without_a_record_keeps_the_revision_stored_items_have() -> None:
+    state = state_of(observe_all(GENERATED["inbound answered"]))
+    document = {
+        "stages": sorted(state.stages),
+        "firstSeen": dict(sorted(state.first_seen.items())),
+        "registers": {name: [r.order_key, r.value] for name, r in sorted(state.latest.items())},
+        "firstEventTime": state.first_event_time,
+        "queuedEventTime": state.queued_event_time,
+    }
+    expected = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:32]
+    item = contact_state.to_item(state, TTL_DAYS, NOW)
+    assert item["revision"] == expected
+    assert "contactRecord" not in item
+    assert "filledByRecord" not in item
+
+
+def test_an_item_with_a_record_round_trips_through_dynamodb_types() -> None:
+    events = GENERATED["inbound answered"][:3]
+    state = state_of([*observe_all(events), observe_record(record_for(GENERATED["inbound answered"]))])
+    assert contact_state.from_item(_as_stored(contact_state.to_item(state, TTL_DAYS, NOW))) == state
+
+
+RECORDED_LIFECYCLES = [
+    GENERATED["inbound answered"],
+    GENERATED["abandoned in queue"],
+    GENERATED["ivr only"],
+    GENERATED["transfer"],
+    GENERATED["queue transfer"],
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), lifecycle_index=st.integers(0, len(RECORDED_LIFECYCLES) - 1))
+def test_events_and_records_in_any_order_and_duplication_give_the_same_item(
+    data: st.DataObject, lifecycle_index: int
+) -> None:
+    # Given some of a lifecycle's events (any may be lost) and two versions of its record (either may be missing)
+    events = RECORDED_LIFECYCLES[lifecycle_index]
+    kept_events = [
+        e
+        for e, kept in zip(
+            events, data.draw(st.lists(st.booleans(), min_size=len(events), max_size=len(events))), strict=True
+        )
+        if kept
+    ]
+    versions = [("event", e) for e in kept_events] + [
+        ("record", r)
+        for r in (
+            record_for(events, "2025-03-04T09:05:00Z"),
+            record_for(events, "2025-03-04T09:07:00Z", DisconnectReason="OTHER"),
+        )
+        if data.draw(st.booleans())
+    ]
+    if not versions:
+        return
+    inputs = [contact_state.observe(parsed(d)) if kind == "event" else observe_record(d) for kind, d in versions]
+    expected = _as_stored(item_of(inputs))
+    # When they arrive in any order, some more than once, in batches with a DynamoDB round trip between them
+    delivered = data.draw(st.permutations([*inputs, *data.draw(st.lists(st.sampled_from(inputs), max_size=4))]))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(delivered)), max_size=3)))
+    stored: dict[str, Any] | None = None
+    for start, end in zip([0, *cuts], [*cuts, len(delivered)], strict=True):
+        if start == end:
+            continue
+        known = contact_state.from_item(stored) if stored else None
+        merged, _ = contact_state.merge(known, delivered[start:end])
+        stored = _as_stored(contact_state.to_item(merged, TTL_DAYS, NOW))
+    # Then the item is the one in-order delivery gives; with a record the contact is never waiting or connected, and
+    # no event's millisecond value was replaced by a record's whole-second one
+    assert stored == expected
+    if any(kind == "record" for kind, _ in versions):
+        assert stored["status"] in {"DISCONNECTED", "COMPLETED"}
+        assert "queuedSince" not in stored
+    for name in contact_state.FIRST_SEEN:
+        carried = [d["detail"][name] for kind, d in versions if kind == "event" and name in d["detail"]]
+        if carried:
+            assert stored[name] == min(carried)

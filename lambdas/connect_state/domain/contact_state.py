@@ -14,6 +14,16 @@ from operations that are commutative, associative and idempotent (a join-semilat
 merged.
 A timestamp proves its stage was reached even if that stage's own event was lost (each event repeats the
 cumulative fields seen so far), so `status` is the furthest stage evidenced by an event type or by a timestamp.
+
+Contact records (CTRs) are a separate part of the state, `record`: the facts of the newest version of the contact's
+record (highest `LastUpdateTimestamp`, then the facts themselves, so a re-delivery or duplicate changes nothing).
+They are never merged into the events' minimums and newest values: CTR timestamps are whole seconds, and a
+whole-second value must never replace an event's millisecond value for the same fact. Instead `to_item` lays the
+record's facts UNDER the event-derived values: a record fills only what no event delivered. A record also proves the
+contact ended: its status is at least DISCONNECTED, COMPLETED when an agent handled it (Connect writes the record
+after after-contact work is cleared). Which item attributes the record filled is written down (`filledByRecord`), so
+that `from_item` gives back exactly the state that was written. A state without a record has the revision and the
+item it always had.
 """
 
 from __future__ import annotations
@@ -21,13 +31,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from connect_state.domain import timestamps, versioned
 from connect_state.domain.versioned import Outcome, Versioned
 from connect_state.models.contact_event import ContactEvent
+from connect_state.models.contact_record import ContactRecord, Recording
 
 STAGES = ("INITIATED", "CONNECTED_TO_SYSTEM", "QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED", "COMPLETED")
 STAGE_RANK: Mapping[str, int] = {stage: rank for rank, stage in enumerate(STAGES, start=1)}
@@ -56,13 +67,19 @@ LATEST_WINS = (
     "agentInitiatedHoldDuration",
 )
 WHOLE_SECONDS = ("afterContactWorkDuration", "agentInitiatedHoldDuration")
+# What only a contact record tells (besides the fields above): the transfer's next leg, when the contact left its
+# queue, why it ended, its recordings (in the shape enrichment writes them).
+RECORD_ONLY = ("nextContactId", "dequeueTimestamp", "disconnectReason", "recordings")
 REVISION = "revision"  # hash of the merged state: what a conditional write checks
 ORDER_KEYS = "orderKeys"  # per LATEST_WINS attribute, the order key of the event its value came from
 STAGES_SEEN = "stagesSeen"
 FIRST_EVENT_TIME = "firstEventTime"
 QUEUED_EVENT_TIME = "queuedEventTime"
-# Attributes a write may need to remove: `queuedSince` leaves when the contact leaves the queue.
-REMOVABLE_ATTRIBUTES = ("queuedSince", "status")
+CONTACT_RECORD = "contactRecord"  # the newest record's version and facts, as `from_item` reads them back
+FILLED_BY_RECORD = "filledByRecord"  # the item attributes whose value came from the record, not from an event
+# Attributes a write may need to remove: `queuedSince` leaves when the contact leaves the queue; `filledByRecord` when
+# events have since delivered every fact the record had filled.
+REMOVABLE_ATTRIBUTES = ("queuedSince", "status", FILLED_BY_RECORD)
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,23 @@ class ContactObservation:
 
 
 @dataclass(frozen=True)
+class RecordObservation:
+    """What one contact record (one version of it) says about the contact: `facts` under item attribute names."""
+
+    contact_id: str
+    version: str  # the record's LastUpdateTimestamp (canonical); "" when it has none
+    facts: Mapping[str, Any]
+
+    @property
+    def proves_completed(self) -> bool:
+        """Connect writes an agent-handled contact's record after its after-contact work is cleared."""
+        facts = self.facts
+        agent = "agentArn" in facts or "connectedToAgentTimestamp" in facts
+        acw_open = "afterContactWorkStartTimestamp" in facts and "afterContactWorkEndTimestamp" not in facts
+        return agent and not acw_open
+
+
+@dataclass(frozen=True)
 class ContactState:
     contact_id: str
     stages: frozenset[str] = frozenset()
@@ -87,41 +121,67 @@ class ContactState:
     latest: Mapping[str, Versioned] = field(default_factory=dict)
     first_event_time: str | None = None
     queued_event_time: str | None = None
+    record: Versioned | None = None  # order key: the record's version; value: its facts (a RecordObservation's)
+
+    @property
+    def record_facts(self) -> Mapping[str, Any]:
+        return self.record.value if self.record is not None else {}
+
+    @property
+    def observed_first_seen(self) -> dict[str, str]:
+        """First-seen timestamps, the events' where they have one, else the record's (whole seconds)."""
+        filled = {name: self.record_facts[name] for name in FIRST_SEEN if name in self.record_facts}
+        return {**filled, **self.first_seen}
+
+    @property
+    def record_stage(self) -> str | None:
+        if self.record is None:
+            return None
+        record = RecordObservation(self.contact_id, self.record.order_key, self.record_facts)
+        return "COMPLETED" if record.proves_completed else "DISCONNECTED"
 
     @property
     def status(self) -> str | None:
-        evidence = self.stages | {FIRST_SEEN[name] for name in self.first_seen}
+        evidence = self.stages | {FIRST_SEEN[name] for name in self.observed_first_seen}
+        if self.record_stage is not None:
+            evidence = evidence | {self.record_stage}
         return max(evidence, key=STAGE_RANK.__getitem__, default=None)
 
     @property
     def queued(self) -> bool:
-        return "QUEUED" in self.stages or "enqueueTimestamp" in self.first_seen
+        return "QUEUED" in self.stages or "enqueueTimestamp" in self.observed_first_seen
 
     @property
     def enqueued_at(self) -> str | None:
-        """When the contact entered its (first) queue: Connect's `enqueueTimestamp`, else the QUEUED event's time."""
-        return self.first_seen.get("enqueueTimestamp") or self.queued_event_time
+        """When the contact entered its (first) queue: Connect's `enqueueTimestamp` (an event's, else the record's),
+        else the QUEUED event's time."""
+        return self.observed_first_seen.get("enqueueTimestamp") or self.queued_event_time
 
     @property
     def connected_to_agent(self) -> bool:
-        return "CONNECTED_TO_AGENT" in self.stages or "connectedToAgentTimestamp" in self.first_seen
+        if "CONNECTED_TO_AGENT" in self.stages or "connectedToAgentTimestamp" in self.observed_first_seen:
+            return True
+        return "agentArn" in self.record_facts
 
     @property
     def disconnected(self) -> bool:
-        return bool({"DISCONNECTED", "COMPLETED"} & self.stages) or "disconnectTimestamp" in self.first_seen
+        if {"DISCONNECTED", "COMPLETED"} & self.stages or self.record is not None:
+            return True
+        return "disconnectTimestamp" in self.first_seen
 
     @property
     def abandoned(self) -> bool:
-        """Queued, then disconnected, never connected to an agent; a late CONNECTED_TO_AGENT clears it."""
+        """Queued, then disconnected, never connected to an agent; a late CONNECTED_TO_AGENT, or a record with an
+        agent, clears it."""
         return self.queued and self.disconnected and not self.connected_to_agent
 
     @property
     def completed(self) -> bool:
-        return "COMPLETED" in self.stages
+        return "COMPLETED" in self.stages or self.record_stage == "COMPLETED"
 
     def value(self, name: str) -> Any:
         newest = self.latest.get(name)
-        return newest.value if newest else None
+        return newest.value if newest else self.record_facts.get(name)
 
     def revision(self) -> str:
         """Equal states have equal revisions, whatever order their events came in."""
@@ -134,6 +194,8 @@ class ContactState:
         }
         if self.queued_event_time is not None:  # only then, so states without it keep the revision they had
             document[QUEUED_EVENT_TIME] = self.queued_event_time
+        if self.record is not None:  # likewise
+            document[CONTACT_RECORD] = [self.record.order_key, self.record.value]
         return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -184,14 +246,49 @@ def observe(event: ContactEvent) -> ContactObservation:
     )
 
 
-def merge(state: ContactState | None, observations: Iterable[ContactObservation]) -> tuple[ContactState, list[Outcome]]:
-    """Fold observations into the state (the join of the semilattice described above)."""
+def observe_record(record: ContactRecord) -> RecordObservation:
+    queue, agent = record.queue, record.agent
+    facts: dict[str, Any] = {
+        "instanceArn": record.instance_arn,
+        "channel": record.channel,
+        "initiationMethod": record.initiation_method,
+        "initialContactId": record.initial_contact_id,
+        "previousContactId": record.previous_contact_id,
+        "nextContactId": record.next_contact_id,
+        "initiationTimestamp": _canonical(record.initiation_timestamp),
+        "connectedToSystemTimestamp": _canonical(record.connected_to_system_timestamp),
+        "disconnectTimestamp": _canonical(record.disconnect_timestamp),
+        "disconnectReason": record.disconnect_reason,
+        "queueArn": queue.arn if queue else None,
+        "enqueueTimestamp": _canonical(queue.enqueue_timestamp if queue else None),
+        "dequeueTimestamp": _canonical(queue.dequeue_timestamp if queue else None),
+        "agentArn": agent.arn if agent else None,
+        "connectedToAgentTimestamp": _canonical(agent.connected_to_agent_timestamp if agent else None),
+        "afterContactWorkStartTimestamp": _canonical(agent.after_contact_work_start_timestamp if agent else None),
+        "afterContactWorkEndTimestamp": _canonical(agent.after_contact_work_end_timestamp if agent else None),
+        "afterContactWorkDuration": agent.after_contact_work_duration if agent else None,
+        "agentInitiatedHoldDuration": agent.agent_initiated_hold_duration if agent else None,
+        "recordings": [_recording(recording) for recording in record.all_recordings()] or None,
+    }
+    return RecordObservation(
+        contact_id=record.contact_id,
+        version=_canonical(record.last_update_timestamp) or "",
+        facts={name: value for name, value in facts.items() if value not in (None, "")},
+    )
+
+
+def merge(
+    state: ContactState | None, observations: Iterable[ContactObservation | RecordObservation]
+) -> tuple[ContactState, list[Outcome]]:
+    """Fold observations (events' and records') into the state (the join of the semilattice described above)."""
     return versioned.fold(
         state, observations, lambda observation: ContactState(contact_id=observation.contact_id), _merge_one, _unchanged
     )
 
 
-def _merge_one(state: ContactState, observation: ContactObservation) -> ContactState:
+def _merge_one(state: ContactState, observation: ContactObservation | RecordObservation) -> ContactState:
+    if isinstance(observation, RecordObservation):
+        return replace(state, record=_newest(state.record, Versioned(observation.version, observation.facts)))
     latest = dict(state.latest)
     for name, value in observation.latest.items():
         latest[name] = _newest(latest.get(name), Versioned(observation.order_key, value))
@@ -201,10 +298,20 @@ def _merge_one(state: ContactState, observation: ContactObservation) -> ContactS
     stages = state.stages | {observation.event_type} if observation.event_type in STAGE_RANK else state.stages
     first_event_time = _min_optional(state.first_event_time, observation.event_time)
     queued_event_time = _min_optional(state.queued_event_time, observation.queued_at)
-    return ContactState(state.contact_id, stages, first_seen, latest, first_event_time, queued_event_time)
+    return replace(
+        state,
+        stages=stages,
+        first_seen=first_seen,
+        latest=latest,
+        first_event_time=first_event_time,
+        queued_event_time=queued_event_time,
+    )
 
 
-def _unchanged(state: ContactState, observation: ContactObservation) -> Outcome:
+def _unchanged(state: ContactState, observation: ContactObservation | RecordObservation) -> Outcome:
+    if isinstance(observation, RecordObservation):
+        stored = state.record.order_key if state.record is not None else ""
+        return Outcome.STALE if observation.version < stored else Outcome.DUPLICATE
     if STAGE_RANK.get(observation.event_type, 0) < STAGE_RANK.get(state.status or "", 0):
         return Outcome.STALE
     return Outcome.DUPLICATE
@@ -213,6 +320,13 @@ def _unchanged(state: ContactState, observation: ContactObservation) -> Outcome:
 def to_item(state: ContactState, ttl_days: int, now_epoch_seconds: int) -> dict[str, Any]:
     """The DynamoDB item (without `updatedAt`, which the store stamps)."""
     item: dict[str, Any] = {"contactId": state.contact_id}
+    # The record's facts first, so that every value an event delivered lies over them (finer, and the events' own).
+    filled = {
+        name: value
+        for name, value in state.record_facts.items()
+        if name not in state.latest and name not in state.first_seen
+    }
+    item.update(filled)
     item.update({name: latest.value for name, latest in state.latest.items()})
     item.update(state.first_seen)
     status = state.status
@@ -232,6 +346,10 @@ def to_item(state: ContactState, ttl_days: int, now_epoch_seconds: int) -> dict[
     if state.queued_event_time is not None:
         item[QUEUED_EVENT_TIME] = state.queued_event_time
     item[ORDER_KEYS] = {name: latest.order_key for name, latest in state.latest.items()}
+    if state.record is not None:
+        item[CONTACT_RECORD] = {"version": state.record.order_key, "facts": dict(state.record.value)}
+    if filled:
+        item[FILLED_BY_RECORD] = set(filled)
     item[REVISION] = state.revision()
     item["ttl"] = _ttl(state, ttl_days, now_epoch_seconds)
     return item
@@ -245,14 +363,26 @@ def from_item(item: Mapping[str, Any]) -> ContactState:
         for name in LATEST_WINS
         if name in item and name in keys
     }
+    filled = set(item.get(FILLED_BY_RECORD, ()))
+    stored_record = item.get(CONTACT_RECORD)
+    record = None
+    if stored_record is not None:
+        facts = {name: _from_stored(name, value) for name, value in stored_record["facts"].items()}
+        record = Versioned(stored_record["version"], facts)
     return ContactState(
         contact_id=item["contactId"],
         stages=frozenset(item.get(STAGES_SEEN, ())),
-        first_seen={name: item[name] for name in FIRST_SEEN if name in item},
+        first_seen={name: item[name] for name in FIRST_SEEN if name in item and name not in filled},
         latest=latest,
         first_event_time=item.get(FIRST_EVENT_TIME),
         queued_event_time=item.get(QUEUED_EVENT_TIME),
+        record=record,
     )
+
+
+def _from_stored(name: str, value: Any) -> Any:
+    """DynamoDB gives numbers back as Decimal: the whole-second durations are ints again."""
+    return int(value) if name in WHOLE_SECONDS else value
 
 
 def abandoned_event_detail(state: ContactState) -> dict[str, Any]:
@@ -265,9 +395,9 @@ def abandoned_event_detail(state: ContactState) -> dict[str, Any]:
         "initiationMethod": state.value("initiationMethod"),
         "initialContactId": state.value("initialContactId"),
         "previousContactId": state.value("previousContactId"),
-        **state.first_seen,
+        **state.observed_first_seen,
     }
-    enqueued, disconnected = state.enqueued_at, state.first_seen.get("disconnectTimestamp")
+    enqueued, disconnected = state.enqueued_at, state.observed_first_seen.get("disconnectTimestamp")
     if enqueued and disconnected:
         wait = timestamps.seconds_between(enqueued, disconnected)
         detail["queueWaitSeconds"] = float(max(wait, Decimal(0)))
@@ -277,7 +407,7 @@ def abandoned_event_detail(state: ContactState) -> dict[str, Any]:
 def _ttl(state: ContactState, ttl_days: int, now_epoch_seconds: int) -> int:
     """From the contact's own earliest timestamp, so replaying old events cannot keep an item alive; only a contact
     with no timestamp at all (a hand-written replay line) falls back to processing time."""
-    moments = [*state.first_seen.values(), *([state.first_event_time] if state.first_event_time else [])]
+    moments = [*state.observed_first_seen.values(), *([state.first_event_time] if state.first_event_time else [])]
     start = timestamps.epoch_seconds(min(moments)) if moments else now_epoch_seconds
     return start + ttl_days * 86_400
 
@@ -289,6 +419,21 @@ def _newest(current: Versioned | None, candidate: Versioned) -> Versioned:
     if (candidate.order_key, _sortable(candidate.value)) > (current.order_key, _sortable(current.value)):
         return candidate
     return current
+
+
+def _recording(recording: Recording) -> dict[str, Any]:
+    """One recording as enrichment writes it (domain.enrichment.RECORDING_FIELDS): the older `Recording` calls the
+    media stream type `Type`."""
+    fields = {
+        "location": recording.location,
+        "status": recording.status,
+        "storageType": recording.storage_type,
+        "mediaStreamType": recording.media_stream_type or recording.type,
+        "participantType": recording.participant_type,
+        "startTimestamp": _canonical(recording.start_timestamp),
+        "stopTimestamp": _canonical(recording.stop_timestamp),
+    }
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def _sortable(value: Any) -> str:

@@ -34,7 +34,8 @@ METRIC_NAMES = {
     "stale": MetricName.AGENT_EVENTS_STALE_SKIPPED,
     "duplicate": MetricName.AGENT_EVENTS_DUPLICATE,
     "quarantined": MetricName.AGENT_EVENTS_QUARANTINED,
-    "foreign:ContactTraceRecord": MetricName.FOREIGN_RECORDS_SKIPPED,
+    # Contact records are counted with the foreign records until the contact state applies them (issue 17).
+    "contactRecordSkipped": MetricName.FOREIGN_RECORDS_SKIPPED,
     "foreign:ContactLensSegment": MetricName.FOREIGN_RECORDS_SKIPPED,
 }
 

@@ -1,9 +1,10 @@
 """Decoding what arrives: raw bytes → a model, or the reason it cannot be used.
 
-Every agent stream record ends as exactly one of: an agent event, a Foreign record (recognised, counted, skipped: a
-stream may be shared with contact records or Contact Lens segments, SCHEMA-NOTES §1.1, §7.1), or Rejected with a
-reason (quarantined). Every contact event message ends as a contact event or Rejected. Nothing is dropped without
-being counted. Reasons name fields and pydantic's messages, never input values (no customer data).
+Every agent stream record ends as exactly one of: an agent event, a contact record (an instance may send its agent
+events and its contact records to the same stream, SCHEMA-NOTES §1.1), a Foreign record (recognised, counted,
+skipped: a Contact Lens segment, §7.1), or Rejected with a reason (quarantined). Every contact event message ends as
+a contact event or Rejected. Nothing is dropped without being counted. Reasons name fields and pydantic's messages,
+never input values (no customer data).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from connect_state.models.contact_event import (
     CONTACT_EVENT_SOURCE,
     ContactEvent,
 )
+from connect_state.models.contact_record import CONTACT_RECORD_FORMAT_KEY, ContactRecord
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,6 @@ class Rejected:
 
 
 class ForeignKind(StrEnum):
-    CONTACT_TRACE_RECORD = "ContactTraceRecord"
     CONTACT_LENS_SEGMENT = "ContactLensSegment"
 
 
@@ -42,7 +43,7 @@ class Foreign:
     kind: ForeignKind
 
 
-def decode_agent_record(data: str, max_bytes: int) -> AgentEvent | Foreign | Rejected:
+def decode_agent_record(data: str, max_bytes: int) -> AgentEvent | ContactRecord | Foreign | Rejected:
     """`data` is the base64 payload of a Kinesis record as Lambda delivers it."""
     try:
         payload = base64.b64decode(data, validate=True)
@@ -68,12 +69,15 @@ def _json_object(raw: str | bytes, kind: str) -> dict[str, Any] | Rejected:
     return document
 
 
-def _classify_invalid_agent_event(payload: bytes, error: ValidationError) -> Foreign | Rejected:
+def _classify_invalid_agent_event(payload: bytes, error: ValidationError) -> ContactRecord | Foreign | Rejected:
     document = _json_object(payload, "an agent event")
     if isinstance(document, Rejected):
         return document
-    if "AWSContactTraceRecordFormatVersion" in document:
-        return Foreign(ForeignKind.CONTACT_TRACE_RECORD)
+    if CONTACT_RECORD_FORMAT_KEY in document:
+        try:
+            return ContactRecord.model_validate(document)
+        except ValidationError as record_error:
+            return Rejected(f"invalid contact record: {validation_summary(record_error)}")
     if "AgentARN" not in document and {"ContactId", "InstanceId", "Version"} <= document.keys():
         # Voice segments (Version 1.0.0) carry EventType, chat segments (2.0.0) StreamingEventType.
         return Foreign(ForeignKind.CONTACT_LENS_SEGMENT)

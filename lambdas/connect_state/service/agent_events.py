@@ -13,6 +13,7 @@ from typing import Any
 
 from connect_state.domain import agent_state, timestamps
 from connect_state.domain.agent_state import AgentObservation, AgentState
+from connect_state.models.contact_record import ContactRecord
 from connect_state.models.decoder import Foreign, Rejected, decode_agent_record
 from connect_state.service.coalescing import BatchReport, CoalescingBatch, Known, LruCache, StateWriter
 from connect_state.service.ports import AgentStateStore, ItemWrite, Quarantine, WriteResult
@@ -63,14 +64,17 @@ def process(
     max_event_bytes: int,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> BatchReport[AgentState]:
-    """Every record ends as written, counted as foreign, quarantined, or failed (to be delivered again)."""
+    """Every record ends as written, counted as a contact record or as foreign, quarantined, or failed (to be delivered
+    again). Contact records are recognised and counted, not applied yet: the contact state reconciliation comes next."""
     batch: CoalescingBatch[AgentState, AgentObservation] = CoalescingBatch(
         writer, quarantine, QUARANTINE_SOURCE, lambda observation: observation.event_timestamp, clock
     )
 
     def take(record: StreamRecord) -> None:
         decoded = decode_agent_record(record.data, max_event_bytes)
-        if isinstance(decoded, Foreign):
+        if isinstance(decoded, ContactRecord):
+            batch.report.counts["contactRecordSkipped"] += 1
+        elif isinstance(decoded, Foreign):
             batch.report.counts[f"foreign:{decoded.kind}"] += 1
         elif isinstance(decoded, Rejected):
             batch.reject(record.sequence_number, decoded.reason, record.data, record.origin)
