@@ -31,7 +31,7 @@ SAM_VALIDATE = $(SAM) validate --lint --region eu-west-2 --template cdk.out/Conn
 # officially supported (true of SAM's build and deploy) says nothing about this check, so it is left out.
 WITHOUT_SAM_CDK_WARNING := sed -e '/CDK apps are not officially supported/d' -e '/alternative command: cdk doctor/d'
 
-.PHONY: help setup demo replay synth test test-fast lint typecheck unit integration infrastructure cfn-lint sam-validate bootstrap deploy diff destroy invoke bench clean
+.PHONY: help setup demo replay synth test test-fast lint typecheck unit integration infrastructure cfn-lint sam-validate bootstrap deploy diff destroy invoke sam-image sam-check bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -102,11 +102,18 @@ diff: setup ## cdk diff against the deployed stack
 destroy: setup ## delete the stack, after naming what stays (the state tables, the failed batches) and asking (AUTO_APPROVE=1: not)
 	@$(BIN)/python -m tools.teardown $(if $(filter never,$(REQUIRE_APPROVAL)),--yes) $(CDK_ARGS)
 
-invoke: $(SAM) ## sam local invoke a function with its sample event (Docker): make invoke FUNCTION=agent_events
-	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=agent_events (or contact_events, enrichment, board_changes, board_snapshot) [SAM_ARGS='--env-vars env.json']"; exit 2; }
+invoke: $(SAM) ## sam local invoke of a function against the local emulator (Docker): make invoke FUNCTION=agent_events [EVENT=...]
+	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=agent_events (or contact_events, enrichment, board_changes) [EVENT=events/...]"; exit 2; }
 	@$(MAKE) --no-print-directory synth
-	@$(BIN)/python -m tools.sam_template "$(FUNCTION)"
-	$(SAM) local invoke "$(FUNCTION)" -t cdk.out/ConnectRealtimeState.sam.json -e "events/$(FUNCTION).json" $(SAM_ARGS)
+	$(BIN)/python -m tools.sam_invoke "$(FUNCTION)" $(if $(EVENT),--event "$(EVENT)")
+
+# Offline stand-in for AWS's Lambda base image (no registry reachable): needs root, Docker, debootstrap, qemu-user-static.
+sam-image: $(BIN)/python ## build the stand-in for public.ecr.aws/lambda/python:3.13-arm64 (once; minutes; not AWS's image)
+	tools/sam_image/build.sh $(TOOLS)/sam_image
+
+sam-check: $(SAM) ## every function by sam local invoke against the local emulator, effects checked (Docker; not in make test)
+	@$(MAKE) --no-print-directory synth
+	$(BIN)/python -m tools.sam_invoke --check
 
 # --- operations: the README's runbook, against the deployed stack (STACK=..., REGION=... override) ---------
 STACK ?= ConnectRealtimeState
