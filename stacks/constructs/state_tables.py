@@ -9,24 +9,12 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from connect_state.domain.board import QUEUE_ENQUEUED_INDEX_ATTRIBUTES
 from stacks.constructs.encryption import table_encryption
 
 QUEUE_INDEX = "byQueue"
 AGENT_INDEX = "byAgent"
 QUEUE_ENQUEUED_INDEX = "byQueueEnqueued"
-# What the wallboard's interval metrics read of every contact queued since the interval began (README "The contact
-# state table"): the index holds these, not whole items, so a Query per queue reads a fraction of the bytes.
-QUEUE_ENQUEUED_ATTRIBUTES = (
-    "channel",
-    "initiationMethod",
-    "status",
-    "abandoned",
-    "enqueueTimestamp",
-    "connectedToAgentTimestamp",
-    "disconnectTimestamp",
-    "afterContactWorkDuration",
-    "agentInitiatedHoldDuration",
-)
 # The version of the tables' public contract (README, CHANGELOG.md "Table contract"): semver, output by the stack.
 TABLE_CONTRACT_VERSION = "1.1.0"
 
@@ -74,7 +62,7 @@ class StateTables(Construct):
                     partition_key=dynamodb.Attribute(name="queueArn", type=dynamodb.AttributeType.STRING),
                     sort_key=dynamodb.Attribute(name="enqueuedAt", type=dynamodb.AttributeType.STRING),
                     projection_type=dynamodb.ProjectionType.INCLUDE,
-                    non_key_attributes=list(QUEUE_ENQUEUED_ATTRIBUTES),
+                    non_key_attributes=list(QUEUE_ENQUEUED_INDEX_ATTRIBUTES),
                 ),
             ],
         )

@@ -75,18 +75,6 @@ BOARD_MEMORY_MB = 512  # LambdaRuntime.function's default
 ENRICHMENT_DELAY_MS = 2_000
 TTL_DAYS = 90
 MAX_AGENT_EVENT_BYTES = 131_072
-# stacks/constructs/state_tables.py QUEUE_ENQUEUED_ATTRIBUTES (not imported: that module loads the CDK, seconds).
-ENQUEUED_INDEX_ATTRIBUTES = (
-    "channel",
-    "initiationMethod",
-    "status",
-    "abandoned",
-    "enqueueTimestamp",
-    "connectedToAgentTimestamp",
-    "disconnectTimestamp",
-    "afterContactWorkDuration",
-    "agentInitiatedHoldDuration",
-)
 ENQUEUED_INDEX_KEYS = ("contactId", "queueArn", "enqueuedAt")
 QUERY_PAGE_BYTES = 1024 * 1024
 BATCH_GET_KEYS = 100
@@ -278,7 +266,7 @@ class RecordingContactStore:
 
 def enqueued_projection(item: Mapping[str, Any]) -> dict[str, Any]:
     """A contact's entry in the byQueueEnqueued index: the keys and the INCLUDE attributes."""
-    return {k: item[k] for k in ENQUEUED_INDEX_KEYS + ENQUEUED_INDEX_ATTRIBUTES if k in item}
+    return {k: item[k] for k in ENQUEUED_INDEX_KEYS + board.QUEUE_ENQUEUED_INDEX_ATTRIBUTES if k in item}
 
 
 def _typed_projection(item: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -342,24 +330,22 @@ class MeteredBoardState(InMemoryBoardState):
         self._contact_table = contacts
 
     def agent_items(self, agent_arns: Sequence[str]) -> dict[str, dict[str, Any]]:
-        found = {arn: plain_copy(self.agents[arn]) for arn in agent_arns if arn in self.agents}
-        m = self._meter
-        m._start()
-        m.meter.requests["BatchGetItem agent table"] += math.ceil(len(agent_arns) / BATCH_GET_KEYS)
-        for arn in agent_arns:
-            size = self._agent_size(arn) if arn in found else 0
-            m.meter.read_units["BatchGetItem agent items"] += max(1, math.ceil(size / 4096))
-        m._stop()
-        return found
+        return self._batch_get("agent", self.agents, agent_arns, self._agent_size)
 
     def contact_items(self, contact_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        found = {cid: plain_copy(self.contacts[cid]) for cid in contact_ids if cid in self.contacts}
+        return self._batch_get("contact", self.contacts, contact_ids, self._contact_size)
+
+    def _batch_get(
+        self, table: str, items: Mapping[str, dict[str, Any]], keys: Sequence[str], size_of: Callable[[str], int]
+    ) -> dict[str, dict[str, Any]]:
+        """BatchGetItem, strongly consistent: a request per 100 keys, per key a unit per started 4 KB (one for none)."""
+        found = {key: plain_copy(items[key]) for key in keys if key in items}
         m = self._meter
         m._start()
-        m.meter.requests["BatchGetItem contact table"] += math.ceil(len(contact_ids) / BATCH_GET_KEYS)
-        for cid in contact_ids:
-            size = self._contact_size(cid) if cid in found else 0
-            m.meter.read_units["BatchGetItem contact items"] += max(1, math.ceil(size / 4096))
+        m.meter.requests[f"BatchGetItem {table} table"] += math.ceil(len(keys) / BATCH_GET_KEYS)
+        for key in keys:
+            size = size_of(key) if key in found else 0
+            m.meter.read_units[f"BatchGetItem {table} items"] += max(1, math.ceil(size / 4096))
         m._stop()
         return found
 

@@ -159,48 +159,20 @@ class DynamoDBBoardRows(_Requests):
         item.update({name: value for name, value in stored.versions.items() if value is not None})
         if stored.ttl is not None:
             item["ttl"] = stored.ttl
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        clauses = []
-        for index, name in enumerate(ROW_VERSION_NAMES):
-            names[f"#v{index}"] = name
-            version = stored.versions.get(name)
-            if version is None:
-                clauses.append(f"attribute_not_exists(#v{index})")
-            else:
-                values[f":v{index}"] = {"S": version}
-                clauses.append(f"(attribute_not_exists(#v{index}) OR #v{index} <= :v{index})")
         request: dict[str, Any] = {
             "TableName": self._table,
             "Item": {name: _serializer.serialize(value) for name, value in item.items()},
-            "ConditionExpression": " AND ".join(clauses),
-            "ExpressionAttributeNames": names,
+            **_versions_condition(stored, "(attribute_not_exists({name}) OR {name} <= {value})"),
         }
-        if values:  # DynamoDB refuses an empty ExpressionAttributeValues
-            request["ExpressionAttributeValues"] = values
         return self._conditional(lambda: self._client.put_item(**request))
 
     def delete_row(self, stored: StoredRow) -> bool:
         """Delete only the row that was read (its order keys unchanged): never one written since."""
-        names: dict[str, str] = {"#pk": "pk"}
-        values: dict[str, Any] = {}
-        clauses = ["attribute_exists(#pk)"]
-        for index, name in enumerate(ROW_VERSION_NAMES):
-            names[f"#v{index}"] = name
-            version = stored.versions.get(name)
-            if version is None:
-                clauses.append(f"attribute_not_exists(#v{index})")
-            else:
-                values[f":v{index}"] = {"S": version}
-                clauses.append(f"#v{index} = :v{index}")
         request: dict[str, Any] = {
             "TableName": self._table,
             "Key": {"pk": {"S": AGENT_ROWS}, "sk": {"S": stored.agent_arn}},
-            "ConditionExpression": " AND ".join(clauses),
-            "ExpressionAttributeNames": names,
+            **_versions_condition(stored, "{name} = {value}", exists="pk"),
         }
-        if values:
-            request["ExpressionAttributeValues"] = values
         return self._conditional(lambda: self._client.delete_item(**request))
 
     def next_seq(self, channel: str, queue_arn: str | None = None) -> int:
@@ -258,3 +230,29 @@ def _stored_row(item: Mapping[str, Any]) -> StoredRow:
         versions={name: item.get(name) for name in ROW_VERSION_NAMES},
         ttl=int(ttl) if ttl is not None else None,
     )
+
+
+def _versions_condition(stored: StoredRow, held: str, exists: str | None = None) -> dict[str, Any]:
+    """The condition on a row's order keys: for each, `held` (a template of `{name}` and `{value}`) when the row has
+    that key, else the key must be absent; `exists`: an attribute the item must have. Returns the request's
+    ConditionExpression and its names and values (none when empty: DynamoDB refuses an empty
+    ExpressionAttributeValues)."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    clauses = []
+    if exists is not None:
+        names["#exists"] = exists
+        clauses.append("attribute_exists(#exists)")
+    for index, attribute in enumerate(ROW_VERSION_NAMES):
+        name, value = f"#v{index}", f":v{index}"
+        names[name] = attribute
+        version = stored.versions.get(attribute)
+        if version is None:
+            clauses.append(f"attribute_not_exists({name})")
+        else:
+            values[value] = {"S": version}
+            clauses.append(held.format(name=name, value=value))
+    condition: dict[str, Any] = {"ConditionExpression": " AND ".join(clauses), "ExpressionAttributeNames": names}
+    if values:
+        condition["ExpressionAttributeValues"] = values
+    return condition
